@@ -1,0 +1,38 @@
+# EarlyBird — `make run` serves the demo, `make test` runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+WORKERS ?= 3
+
+.PHONY: run test setup db-start db-stop bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+# Starts the embedded database (if MONGO_URI is unset and it is not already answering),
+# migrates, seeds the demo business on first run, prints the demo logins and serves.
+run: setup
+	$(FLASK) migrate
+	$(FLASK) seed-demo
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+
+test: setup
+	$(BIN)/python -m pytest
+
+db-start: setup
+	$(FLASK) db-start
+
+db-stop: setup
+	$(FLASK) db-stop
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

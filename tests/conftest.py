@@ -1,0 +1,234 @@
+"""Test fixtures: one embedded MongoDB-wire server per test session, a database per worker,
+emptied with delete_many around every test; no network beyond this machine."""
+import itertools
+import os
+import secrets
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.datastructures import Headers
+
+from webapp import create_app, migrate
+from webapp.db import get_db, start_server_process
+from webapp.services import Actor
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _check_address(sock, address):
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in LOCAL_HOSTS:
+        raise RuntimeError(f"test tried to reach the network: {address!r}")
+
+
+def _guarded_connect(sock, address):
+    _check_address(sock, address)
+    return _real_connect(sock, address)
+
+
+def _guarded_connect_ex(sock, address):
+    _check_address(sock, address)
+    return _real_connect_ex(sock, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network():
+    """Fail any test that would reach beyond this machine."""
+    socket.socket.connect = _guarded_connect
+    socket.socket.connect_ex = _guarded_connect_ex
+    yield
+    socket.socket.connect = _real_connect
+    socket.socket.connect_ex = _real_connect_ex
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def mongo_uri():
+    """One embedded database server for the whole session (test commands on, for fault injection)."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"earlybird-db-{WORKER}-"))
+    port = free_port()
+    process = start_server_process(workdir / "data", port, log_path=workdir / "server.log", test_commands=True)
+    yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except Exception:
+        process.kill()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_config(mongo_uri, **overrides):
+    config = {
+        "MONGO_URI": mongo_uri,
+        "MONGO_DBNAME": f"earlybird_test_{WORKER}",
+        "SECRET_KEY": "test-" + WORKER + "-" + "x" * 24,
+        "TESTING": True,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing in tests only
+        "BASE_URL": "http://localhost",
+    }
+    config.update(overrides)
+    return config
+
+
+class CsrfClient(FlaskClient):
+    """A test client that sends the CSRF token header on state-changing requests, like htmx does.
+
+    `client.post(..., csrf=False)` sends none (to test the refusal)."""
+
+    def csrf_token(self):
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def open(self, *args, csrf=True, htmx=False, **kwargs):
+        method = (kwargs.get("method") or "GET").upper()
+        headers = Headers(kwargs.pop("headers", None) or {})
+        if csrf and method in {"POST", "PUT", "PATCH", "DELETE"} and "X-CSRFToken" not in headers:
+            headers["X-CSRFToken"] = self.csrf_token()
+        if htmx:
+            headers["HX-Request"] = "true"
+        kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def make_app(mongo_uri):
+    """Build another app on the session's server, e.g. with other configuration."""
+    apps = []
+
+    def build(**overrides):
+        app = create_app(test_config(mongo_uri, **overrides))
+        app.test_client_class = CsrfClient
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["mongo"].close()
+
+
+@pytest.fixture(scope="session")
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        migrate.upgrade(get_db())
+    return app
+
+
+def empty_databases(app):
+    client = app.extensions["mongo"]
+    db = client[app.config["MONGO_DBNAME"]]
+    for name in db.list_collection_names():
+        if name != "migrations":
+            db[name].delete_many({})
+    limits = client[app.config["RATELIMIT_STORAGE_OPTIONS"]["database_name"]]
+    for name in limits.list_collection_names():
+        limits[name].delete_many({})
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    """Each test runs in an app context on an emptied database."""
+    empty_databases(app)
+    with app.app_context():
+        yield get_db()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def system():
+    return Actor.system("test")
+
+
+_counter = itertools.count(1)
+
+
+def unique_phone():
+    return f"98{next(_counter):08d}"
+
+
+@pytest.fixture
+def make_user(system):
+    """A login of any role; customers come with their customer record."""
+    from webapp.services import accounts, customers
+
+    def build(role="admin", password="correct-horse-1", **overrides):
+        n = next(_counter)
+        if role == "customer":
+            customer, _ = customers.create_customer(
+                overrides.pop("name", f"Customer {n}"), overrides.pop("phone", unique_phone()),
+                overrides.pop("address", f"{n} Lake Road"), overrides.pop("area", "Indiranagar"),
+                email=overrides.pop("email", f"customer{n}@example.test"), actor=system, **overrides,
+            )
+            user = accounts.get_user(customer["user_id"])
+            get_db().users.update_one({"_id": user["_id"]},
+                                      {"$set": {"password_hash": accounts.hash_password(password)}})
+            return accounts.get_user(user["_id"])
+        return accounts.create_user(
+            overrides.pop("email", f"{role}{n}@example.test"), overrides.pop("name", f"{role.title()} {n}"),
+            role, overrides.pop("phone", None), password=password, actor=system,
+        )
+
+    return build
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """Sign `client` in as a new user of `role` (or as a given user document); returns the user."""
+
+    def sign_in(role_or_user="admin", **overrides):
+        user = make_user(role_or_user, **overrides) if isinstance(role_or_user, str) else role_or_user
+        with client.session_transaction() as session:
+            session["_user_id"] = f"{user['_id']}|{user.get('session_epoch', 0)}"
+            session["_fresh"] = True
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def make_product(system):
+    from webapp.services import catalog
+
+    def build(name=None, unit="500 ml packet", price_paise=3000, **overrides):
+        return catalog.create_product(name or f"Product {next(_counter)}", unit, price_paise, actor=system,
+                                      **overrides)
+
+    return build
+
+
+@pytest.fixture
+def make_customer(system):
+    from webapp.services import customers
+
+    def build(**overrides):
+        n = next(_counter)
+        customer, _ = customers.create_customer(
+            overrides.pop("name", f"Customer {n}"), overrides.pop("phone", unique_phone()),
+            overrides.pop("address", f"{n} Lake Road"), overrides.pop("area", "Indiranagar"),
+            actor=overrides.pop("actor", system), **overrides,
+        )
+        return customer
+
+    return build

@@ -1,0 +1,7 @@
+"""Staff pages (admin, marketing, support). One module per area registers its views on `bp`."""
+from webapp.security import audience_blueprint
+from webapp.services import STAFF_ROLES
+
+bp = audience_blueprint("admin", __name__, url_prefix="/staff", roles=STAFF_ROLES)
+
+from webapp.blueprints.admin import home  # noqa: E402,F401  (views register on bp)

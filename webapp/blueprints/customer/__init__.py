@@ -1,0 +1,6 @@
+"""The customer's own pages. One module per area registers its views on `bp`."""
+from webapp.security import audience_blueprint
+
+bp = audience_blueprint("customer", __name__, url_prefix="/me", roles={"customer"})
+
+from webapp.blueprints.customer import home  # noqa: E402,F401  (views register on bp)

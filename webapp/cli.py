@@ -1,0 +1,66 @@
+"""flask --app wsgi <command>: migrate, seed-demo, create-admin, db-start, db-stop, …"""
+import click
+from flask import current_app
+
+from webapp import migrate as migrations
+from webapp.db import get_db, stop_embedded_server
+from webapp.services import Actor, ServiceError, accounts
+
+
+def init_app(app):
+    for command in (migrate_command, seed_demo_command, create_admin_command, db_start_command, db_stop_command):
+        app.cli.add_command(command)
+
+
+@click.command("migrate")
+@click.option("--down", "down", type=int, default=None, metavar="N", help="Reverse the last N applied migrations.")
+@click.option("--status", "show_status", is_flag=True, help="List migrations and whether each is applied.")
+def migrate_command(down, show_status):
+    """Apply migrations up to the latest (a no-op when all are applied)."""
+    db = get_db()
+    if show_status:
+        for name, applied_at in migrations.status(db):
+            click.echo(f"{'applied ' + applied_at.isoformat() if applied_at else 'pending':<40} {name}")
+        return
+    if down is not None:
+        reverted = migrations.downgrade(db, down)
+        click.echo("Reverted: " + (", ".join(reverted) if reverted else "nothing"))
+        return
+    ran = migrations.upgrade(db)
+    click.echo("Applied: " + (", ".join(ran) if ran else "nothing (up to date)"))
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Seed the demo business on first run, then print the demo logins."""
+    from webapp import demo
+
+    if demo.seed_if_empty():
+        click.echo("Seeded the demo business.")
+    click.echo(demo.logins_text())
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.password_option()
+def create_admin_command(email, name, password):
+    """Create an admin login."""
+    try:
+        user = accounts.create_user(email, name, "admin", password=password, actor=Actor.system("cli"))
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Created admin {user['email']} ({user['_id']}).")
+
+
+@click.command("db-start")
+def db_start_command():
+    """Make sure the embedded database answers (started by the app factory when MONGO_URI is unset)."""
+    click.echo(f"Database at {current_app.config['MONGO_URI']}")
+
+
+@click.command("db-stop")
+def db_stop_command():
+    """Stop the embedded database started for this instance/ folder."""
+    stopped = stop_embedded_server(current_app.config["EMBEDDED_DB_PATH"])
+    click.echo("Stopped the embedded database." if stopped else "No embedded database was recorded as running.")

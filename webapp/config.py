@@ -1,0 +1,63 @@
+"""Settings from environment variables, with safe defaults.
+
+`load_config(overrides)` is what `create_app` uses; tests pass their own overrides.
+"""
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("EARLYBIRD_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _instance_secret_key():
+    """The key kept in instance/secret_key, created once (atomically, so racing workers agree)."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load_config(overrides=None):
+    overrides = dict(overrides or {})
+    config = {
+        # Database: unset MONGO_URI means "start the embedded server under instance/db".
+        "MONGO_URI": os.environ.get("MONGO_URI") or None,
+        "MONGO_DBNAME": os.environ.get("MONGO_DBNAME", "earlybird"),
+        "EMBEDDED_DB_PORT": _env_int("EMBEDDED_DB_PORT", 27817),
+        "EMBEDDED_DB_PATH": str(INSTANCE_DIR / "db"),
+        # Rate limits live in MongoDB so they hold across workers; None = the app's database server.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or None,
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Business rules
+        "BUSINESS_TZ": os.environ.get("BUSINESS_TZ", "Asia/Kolkata"),
+        "CUTOFF_HOUR": _env_int("CUTOFF_HOUR", 21),
+        "INVITE_MAX_AGE_HOURS": _env_int("INVITE_MAX_AGE_HOURS", 72),
+        # Links in invites and shared links are built from this when there is no request.
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
+        # Cookies: HttpOnly and SameSite=Lax always; Secure whenever the request came over https.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
+        "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "TESTING": False,
+    }
+    config.update(overrides)
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret_key()
+    return config
