@@ -29,6 +29,16 @@ INDEXES = {
         IndexModel([("kind", ASC), ("delivery_date", ASC)], name="kind_delivery_date"),
         IndexModel([("kind", ASC), ("status", ASC)], name="kind_status"),
     ],
+    "change_requests": [
+        IndexModel([("customer_id", ASC), ("date", ASC), ("status", ASC)], name="customer_date_status"),
+        IndexModel([("status", ASC), ("date", DESC)], name="status_date"),
+    ],
+    "area_skips": [
+        # One active skip per (date, area): `active_key` is unset when the skip is taken back.
+        IndexModel([("active_key", ASC)], name="active_unique", unique=True,
+                   partialFilterExpression={"active_key": STRING}),
+        IndexModel([("date", ASC)], name="date"),
+    ],
     "deliveries": [
         IndexModel([("order_id", ASC), ("date", ASC)], name="order_date_unique", unique=True),
         IndexModel([("date", ASC), ("delivery_boy_id", ASC)], name="date_boy"),
@@ -41,6 +51,9 @@ INDEXES = {
         IndexModel([("customer_id", ASC), ("lines.delivery_id", ASC)], name="delivery_billed_once", unique=True,
                    partialFilterExpression={"lines.delivery_id": {"$exists": True}}),
         IndexModel([("month", ASC), ("customer_id", ASC)], name="month_customer"),
+        # A customer's first bill of a month is the regular one; later ones are supplementary.
+        IndexModel([("customer_id", ASC), ("month", ASC)], name="regular_once", unique=True,
+                   partialFilterExpression={"kind": "regular"}),
         IndexModel([("customer_id", ASC), ("issued_at", ASC)], name="customer_issued"),
         IndexModel([("status", ASC), ("due_date", ASC)], name="status_due"),
     ],
@@ -48,10 +61,29 @@ INDEXES = {
         IndexModel([("customer_id", ASC), ("received_on", ASC)], name="customer_received"),
         IndexModel([("customer_id", ASC), ("method", ASC), ("reference", ASC)], name="reference_unique",
                    unique=True, partialFilterExpression={"reference": STRING}),
+        # A double-submitted payment form carries the same hidden submission_id: one payment.
+        IndexModel([("submission_id", ASC)], name="submission_unique", unique=True,
+                   partialFilterExpression={"submission_id": STRING}),
+    ],
+    "adjustments": [
+        IndexModel([("customer_id", ASC), ("bill_id", ASC)], name="customer_bill"),
+        IndexModel([("bill_id", ASC)], name="bill"),
+    ],
+    "jobs": [
+        # One running job per key (e.g. "bill-month:2026-03"): a month's run is not started twice.
+        IndexModel([("running_key", ASC)], name="running_unique", unique=True,
+                   partialFilterExpression={"running_key": STRING}),
+        IndexModel([("kind", ASC), ("started_at", DESC)], name="kind_started"),
     ],
     "shared_links": [
         IndexModel([("scope", ASC), ("delivery_boy_id", ASC), ("date", ASC)], name="round"),
         IndexModel([("expires_at", ASC)], name="expires_at"),
+    ],
+    "pause_requests": [
+        # Asking twice for the same pause while it waits is asking once.
+        IndexModel([("customer_id", ASC), ("first_day", ASC), ("last_day", ASC)], name="pending_once",
+                   unique=True, partialFilterExpression={"status": "PENDING"}),
+        IndexModel([("status", ASC), ("created_at", ASC)], name="status_created"),
     ],
     "audit_log": [
         IndexModel([("entity", ASC), ("entity_id", ASC), ("at", DESC)], name="entity_at"),

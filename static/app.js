@@ -33,4 +33,12 @@
       window.print();
     }
   });
+
+  // Orders calendar: the day panel opens below the month; bring it into view on a phone.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "day-panel") {
+      target.scrollIntoView({ block: "nearest" });
+    }
+  });
 })();

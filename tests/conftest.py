@@ -77,6 +77,8 @@ def test_config(mongo_uri, **overrides):
         "TESTING": True,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing in tests only
         "BASE_URL": "http://localhost",
+        # Flask-Limiter keeps one storage per process: every test app must name the same one.
+        "RATELIMIT_STORAGE_OPTIONS": {"database_name": f"earlybird_test_{WORKER}_limits"},
     }
     config.update(overrides)
     return config
@@ -100,7 +102,10 @@ class CsrfClient(FlaskClient):
         if htmx:
             headers["HX-Request"] = "true"
         kwargs["headers"] = headers
-        return super().open(*args, **kwargs)
+        # A fresh app context per request: otherwise the request would reuse the test's own
+        # context and `g` (Flask-Login's cached user among others) would leak between requests.
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")

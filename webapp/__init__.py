@@ -46,16 +46,20 @@ def register_extensions(app):
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"database_name": app.config["MONGO_DBNAME"] + "_limits"})
     csrf.init_app(app)
     limiter.init_app(app)
-    atexit.register(_forget_unused_limiter_client, limiter)
+    atexit.register(_close_limiter_storage, limiter)
     init_login(app)
     app.after_request(set_security_headers)
 
 
-def _forget_unused_limiter_client(limiter):
-    # limits' MongoDB storage builds its client lazily, and its __del__ would build one at
-    # interpreter exit just to close it (failing noisily). Mark a never-built client as absent.
+def _close_limiter_storage(limiter):
+    # limits' MongoDB storage builds its client lazily and closes it in __del__, which runs during
+    # interpreter shutdown: building a client then fails noisily, and closing a live one can hang.
+    # Close it (or mark a never-built one absent) while the interpreter is still whole.
     storage = getattr(limiter, "_storage", None)
-    if storage is not None and getattr(storage, "_storage", False) is None:
+    client = getattr(storage, "_storage", False)
+    if client:
+        client.close()
+    if client is not False:
         storage._storage = False
 
 

@@ -10,6 +10,8 @@ from webapp.services import Actor, ServiceError, accounts
 def init_app(app):
     for command in (migrate_command, seed_demo_command, create_admin_command, db_start_command, db_stop_command):
         app.cli.add_command(command)
+    app.cli.add_command(bill_month_command)
+    app.cli.add_command(reconcile_command)
 
 
 @click.command("migrate")
@@ -64,3 +66,42 @@ def db_stop_command():
     """Stop the embedded database started for this instance/ folder."""
     stopped = stop_embedded_server(current_app.config["EMBEDDED_DB_PATH"])
     click.echo("Stopped the embedded database." if stopped else "No embedded database was recorded as running.")
+
+
+@click.command("bill-month")
+@click.argument("month")
+def bill_month_command(month):
+    """Bill every delivered, not yet billed line of MONTH (YYYY-MM); safe to run again."""
+    from webapp.services import billing
+
+    try:
+        summary = billing.run_month(month, actor=Actor.system("cli"))
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"{summary['month']}: {summary['bills_issued']} bills issued ({summary['supplementary']} supplementary), "
+               f"{summary['lines']} lines, {summary['amount_paise'] / 100:.2f} rupees; "
+               f"{summary['already_billed']} deliveries already billed; {summary['seconds']} s.")
+
+
+@click.command("reconcile")
+@click.argument("month")
+def reconcile_command(month):
+    """Delivered vs billed lines for MONTH (YYYY-MM); exits with status 1 on any mismatch."""
+    from webapp.services import billing
+
+    try:
+        report = billing.reconcile(month)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"{report['month']}: delivered {report['delivered_lines']} lines {report['delivered_paise'] / 100:.2f}, "
+               f"billed {report['billed_lines']} lines {report['billed_paise'] / 100:.2f}")
+    for line in report["unbilled"]:
+        click.echo(f"  unbilled  {line['date']} {line['customer_id']} {line['delivery_id']} {line['product_id']}: "
+                   f"{line['why']}")
+    for line in report["billed_without_delivery"]:
+        click.echo(f"  no match  {line['bill_id']} {line['delivery_id']} {line['product_id']}: {line['why']}")
+    for bad in report["bad_totals"]:
+        click.echo(f"  bad total {bad['bill_id']}: {bad['total_paise']} != {bad['sum_paise']}")
+    click.echo("OK" if report["ok"] else "MISMATCH")
+    if not report["ok"]:
+        raise SystemExit(1)

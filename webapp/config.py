@@ -15,10 +15,11 @@ def _env_int(name, default):
     return int(value) if value not in (None, "") else default
 
 
-def _instance_secret_key():
+def instance_secret_key(instance_dir=INSTANCE_DIR):
     """The key kept in instance/secret_key, created once (atomically, so racing workers agree)."""
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    path = INSTANCE_DIR / "secret_key"
+    instance_dir = Path(instance_dir)
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "secret_key"
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -34,6 +35,7 @@ def load_config(overrides=None):
         # Database: unset MONGO_URI means "start the embedded server under instance/db".
         "MONGO_URI": os.environ.get("MONGO_URI") or None,
         "MONGO_DBNAME": os.environ.get("MONGO_DBNAME", "earlybird"),
+        "MONGO_SERVER_SELECTION_MS": _env_int("MONGO_SERVER_SELECTION_MS", 5000),
         "EMBEDDED_DB_PORT": _env_int("EMBEDDED_DB_PORT", 27817),
         "EMBEDDED_DB_PATH": str(INSTANCE_DIR / "db"),
         # Rate limits live in MongoDB so they hold across workers; None = the app's database server.
@@ -41,6 +43,12 @@ def load_config(overrides=None):
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Shared links (/l/...): every request of one link (page views and actions together), and
+        # refused tokens (invalid, expired, revoked) per client address; only refusals count there.
+        "LINK_RATE_LIMIT": os.environ.get("LINK_RATE_LIMIT", "60 per minute"),
+        "LINK_REFUSAL_RATE_LIMIT": os.environ.get("LINK_REFUSAL_RATE_LIMIT", "10 per minute"),
+        # Default lifetime of a bill link, in days (a round link lasts until the end of its day).
+        "BILL_LINK_DAYS": _env_int("BILL_LINK_DAYS", 30),
         # Business rules
         "BUSINESS_TZ": os.environ.get("BUSINESS_TZ", "Asia/Kolkata"),
         "CUTOFF_HOUR": _env_int("CUTOFF_HOUR", 21),
@@ -59,5 +67,5 @@ def load_config(overrides=None):
     }
     config.update(overrides)
     if not config.get("SECRET_KEY"):
-        config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret_key()
+        config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or instance_secret_key()
     return config

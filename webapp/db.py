@@ -14,9 +14,6 @@ from flask import current_app
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-SERVER_SELECTION_MS = 5000
-
-
 def init_app(app):
     uri = app.config["MONGO_URI"]
     if not uri:
@@ -24,7 +21,7 @@ def init_app(app):
         app.config["MONGO_URI"] = uri
     # pymongo connects lazily: creating the client opens no socket yet.
     app.extensions["mongo"] = MongoClient(
-        uri, serverSelectionTimeoutMS=SERVER_SELECTION_MS, tz_aware=True, connect=False
+        uri, serverSelectionTimeoutMS=app.config["MONGO_SERVER_SELECTION_MS"], tz_aware=True, connect=False
     )
 
 

@@ -6,9 +6,10 @@ from webapp.auth_session import LoginUser
 from webapp.extensions import limiter
 from webapp.forms import apply_service_error
 from webapp.forms.auth import LoginForm, SetPasswordForm
+from webapp.forms.signup import SignupForm
 from webapp.net import client_ip
 from webapp.security import ANY_USER, PUBLIC, allow, audience_blueprint
-from webapp.services import Conflict, NotFound, ValidationError, accounts
+from webapp.services import Conflict, NotFound, ValidationError, accounts, customers
 from webapp.template_helpers import ROLE_HOME
 
 bp = audience_blueprint("auth", __name__, url_prefix="/auth", roles={PUBLIC})
@@ -79,3 +80,23 @@ def invite(token):
             return redirect(url_for(ROLE_HOME[user["role"]]), code=303)
     status = 422 if form.errors else 200
     return render_template("auth/invite.html", form=form, user=user), status
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def signup():
+    """A new customer signs up himself (a trial customer until staff assign his delivery boy)."""
+    if current_user.is_authenticated:
+        return redirect(url_for(ROLE_HOME[current_user.role]))
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = customers.sign_up(form.name.data, form.phone.data, form.address.data, form.password.data,
+                                     area=form.area.data, ip=client_ip())
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            login_user(LoginUser(user))
+            flash("Welcome to EarlyBird! We will call you to arrange your first delivery.")
+            return redirect(url_for(ROLE_HOME[user["role"]]), code=303)
+    return render_template("auth/signup.html", form=form), 422 if form.errors else 200

@@ -1,4 +1,5 @@
 """Logins: users, passwords, invites, sessions."""
+import re
 import secrets
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import ROLES, Actor, Conflict, NotFound, ValidationError, audit, ids, validate
+from webapp.services import ROLES, Actor, Conflict, Forbidden, NotFound, ValidationError, audit, ids, validate
 from webapp.urls import external_url
 
 INVITE_SALT = "earlybird.invite"
@@ -62,10 +63,15 @@ def insert_user(doc, *, session=None):
     try:
         get_db().users.insert_one(doc, session=session)
     except DuplicateKeyError as error:
-        field = duplicate_field(error) or "email"
-        label = {"email": "email address", "phone": "phone number"}.get(field, field)
-        raise ValidationError(f"A login with this {label} already exists.", field=field) from None
+        raise duplicate_login(error) from None
     return doc
+
+
+def duplicate_login(error):
+    """The field error for a DuplicateKeyError on users."""
+    field = duplicate_field(error) or "email"
+    label = {"email": "email address", "phone": "phone number"}.get(field, field)
+    return ValidationError(f"A login with this {label} already exists.", field=field)
 
 
 def create_user(email, name, role, phone=None, *, password=None, actor):
@@ -79,6 +85,51 @@ def create_user(email, name, role, phone=None, *, password=None, actor):
     user = insert_user(new_user_doc(email, name, role, phone, actor=actor, password=password))
     audit.record(actor, "user.create", "user", user["_id"], f"Created {role} login {email}")
     return user
+
+
+def create_staff(email, name, role, phone=None, *, actor):
+    """Create a staff, delivery boy or supplier login with no password; returns (user, set-password link)."""
+    user = create_user(email, name, role, phone, actor=actor)
+    return user, create_invite(user["_id"], actor=actor)
+
+
+def set_password_for_demo(user_id, password, *, actor):
+    """Give a demo login a known password. Only the demo seeding (system actor) may; people get invite links."""
+    if not actor.is_system:
+        raise Forbidden("Only the demo seeding sets passwords directly.")
+    validate.password(password)
+    result = get_db().users.update_one({"_id": user_id}, {"$set": {"password_hash": hash_password(password)}})
+    if not result.matched_count:
+        raise NotFound("No such user.")
+    audit.record(actor, "user.set_password", "user", user_id, "Demo password set")
+
+
+def update_contact(user_id, fields, *, session=None):
+    """Copy a customer's name/phone/email onto his login (unique phone and email become field errors).
+
+    Called by the customers service inside its transaction, which has already checked permission
+    and writes the audit record."""
+    try:
+        get_db().users.update_one({"_id": user_id}, {"$set": fields}, session=session)
+    except DuplicateKeyError as error:
+        raise duplicate_login(error) from None
+
+
+def delete_login(user_id, *, session=None):
+    """Remove a customer's login together with his customer record (the customers service audits it)."""
+    get_db().users.delete_one({"_id": user_id, "role": "customer"}, session=session)
+
+
+def list_logins(roles=None):
+    """Logins of the given roles (default: every role but customer), active first, by name."""
+    roles = list(roles or [role for role in ROLES if role != "customer"])
+    return list(get_db().users.find({"role": {"$in": roles}}).sort([("active", -1), ("role", 1), ("name", 1)]))
+
+
+def delivery_boys(active_only=True):
+    """Delivery boy logins by name (for route assignment and filters)."""
+    query = {"role": "delivery_boy", **({"active": True} if active_only else {})}
+    return list(get_db().users.find(query).sort("name", 1))
 
 
 def get_user(user_id):
@@ -96,8 +147,9 @@ def user_for_session(user_id, epoch):
 def authenticate(login, password, *, ip=None):
     """The active user with this email or phone and password, or None. Failures are audited."""
     login = (login or "").strip().lower()
+    looks_like_phone = re.sub(r"[\s\-()]", "", login).lstrip("+").isdigit()
     try:
-        query = {"phone": validate.phone(login)} if login.lstrip("+").isdigit() else {"email": login}
+        query = {"phone": validate.phone(login)} if looks_like_phone else {"email": login}
     except ValidationError:
         query = None
     user = get_db().users.find_one(query) if login and query else None
@@ -160,8 +212,11 @@ def check_invite(token):
     user = get_db().users.find_one({"_id": payload.get("u")})
     if user is None:
         raise NotFound("This link is not valid.")
-    if (user.get("invite") or {}).get("nonce") != payload.get("n"):
+    invite = user.get("invite") or {}
+    if invite.get("nonce") != payload.get("n"):
         raise Conflict("This link has already been used. Ask for a new one if you need it.")
+    if invite["expires_at"] <= clock.now():
+        raise Conflict("This link has expired. Ask for a new one.")
     return user, payload["n"]
 
 

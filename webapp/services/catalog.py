@@ -1,8 +1,10 @@
 """Products: what is sold, at which price."""
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from webapp import clock
 from webapp.db import get_db
+from webapp.money import format_rupees
 from webapp.services import NotFound, ValidationError, audit, ids, validate
 
 STATUSES = ("active", "discontinued")
@@ -19,13 +21,30 @@ def clean_price(price_paise, field="price_paise"):
     return price_paise
 
 
-def create_product(name, unit, price_paise, *, actor):
-    actor.require("admin")
+def clean_product_fields(name, unit, price_paise):
     errors = validate.Errors()
     name = errors.check("name", validate.text, name, "name", label="Name", max_length=80)
     unit = errors.check("unit", validate.text, unit, "unit", label="Unit", max_length=60)
     price_paise = errors.check("price_paise", clean_price, price_paise)
     errors.raise_if_any()
+    return name, unit, price_paise
+
+
+LABELS = {"name": "name", "unit": "unit", "price_paise": "price"}
+
+
+def shown(key, value):
+    return format_rupees(value) if key == "price_paise" else value
+
+
+def duplicate_name():
+    return ValidationError("A product with this name already exists.", field="name")
+
+
+def create_product(name, unit, price_paise, *, actor):
+    """Add a product to the catalogue; names are unique whatever their case."""
+    actor.require("admin")
+    name, unit, price_paise = clean_product_fields(name, unit, price_paise)
     now = clock.now()
     product = {
         "_id": ids.new_product_id(),
@@ -40,15 +59,69 @@ def create_product(name, unit, price_paise, *, actor):
     try:
         get_db().products.insert_one(product)
     except DuplicateKeyError:
-        raise ValidationError("A product with this name already exists.", field="name") from None
-    audit.record(actor, "product.create", "product", product["_id"], f"Created {name} ({unit}) at {price_paise} paise")
+        raise duplicate_name() from None
+    audit.record(actor, "product.create", "product", product["_id"],
+                 f"Created {name} ({unit}) at {format_rupees(price_paise)}")
     return product
 
 
-def get_product(product_id):
-    product = get_db().products.find_one({"_id": product_id})
+def update_product(product_id, name, unit, price_paise, *, actor):
+    """Change a product's name, unit or price; the audit keeps every value before and after."""
+    actor.require("admin")
+    name, unit, price_paise = clean_product_fields(name, unit, price_paise)
+    before = get_product(product_id)
+    wanted = {"name": name, "name_key": name.casefold(), "unit": unit, "price_paise": price_paise}
+    changes = {key: {"before": before[key], "after": value}
+               for key, value in wanted.items() if before[key] != value and key != "name_key"}
+    if not changes:
+        return before
+    try:
+        product = get_db().products.find_one_and_update(
+            {"_id": product_id}, {"$set": {**wanted, "updated_at": clock.now()}}, return_document=ReturnDocument.AFTER
+        )
+    except DuplicateKeyError:
+        raise duplicate_name() from None
     if product is None:
         raise NotFound("No such product.")
+    summary = ", ".join(f"{LABELS[key]} {shown(key, change['before'])} → {shown(key, change['after'])}"
+                        for key, change in changes.items())
+    audit.record(actor, "product.update", "product", product_id, f"Changed {before['name']}: {summary}",
+                 changes=changes)
+    return product
+
+
+def set_status(product_id, status, *, actor):
+    """Discontinue a product (no new orders may name it) or offer it again. Existing orders keep it."""
+    actor.require("admin")
+    if status not in STATUSES:
+        raise ValidationError("Choose a status.", field="status")
+    before = get_db().products.find_one_and_update(
+        {"_id": product_id}, {"$set": {"status": status, "updated_at": clock.now()}}
+    )
+    if before is None:
+        raise NotFound("No such product.")
+    if before["status"] != status:
+        verb = "discontinue" if status == "discontinued" else "reactivate"
+        audit.record(actor, f"product.{verb}", "product", product_id,
+                     f"{'Discontinued' if status == 'discontinued' else 'Offered again'}: {before['name']}",
+                     changes={"status": {"before": before["status"], "after": status}})
+    return {**before, "status": status}
+
+
+def get_product(product_id):
+    product = get_db().products.find_one({"_id": product_id}) if isinstance(product_id, str) else None
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+def orderable_product(product_id, field="items"):
+    """The product if it may go on a new order; ValidationError (on `field`) if unknown or discontinued."""
+    product = get_db().products.find_one({"_id": product_id}) if isinstance(product_id, str) else None
+    if product is None:
+        raise ValidationError("Choose a product from the catalogue.", field=field)
+    if product["status"] != "active":
+        raise ValidationError(f"{product['name']} is discontinued and cannot be ordered.", field=field)
     return product
 
 
@@ -59,5 +132,6 @@ def products_by_id(product_ids=None):
 
 
 def list_products(include_discontinued=True):
+    """Products by name; discontinued ones only when asked (the catalogue page shows them, order forms do not)."""
     query = {} if include_discontinued else {"status": "active"}
     return list(get_db().products.find(query).sort("name_key", 1))

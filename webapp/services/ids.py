@@ -10,8 +10,10 @@ from webapp import clock
 from webapp.db import get_db
 
 
-def next_sequence(key, *, session=None):
+def next_sequence(key, *, session=None, count=1):
     """The next integer of counter `key` (1, 2, …), atomic across processes.
+
+    `count` > 1 takes that many consecutive integers at once and returns the last of them.
 
     The counter document is created first (a duplicate insert is ignored), then `$inc`
     without upsert: an upserting find_one_and_update that races on a missing document
@@ -25,7 +27,7 @@ def next_sequence(key, *, session=None):
     except DuplicateKeyError:
         pass
     doc = counters.find_one_and_update(
-        {"_id": key}, {"$inc": {"seq": 1}}, return_document=ReturnDocument.AFTER, session=session
+        {"_id": key}, {"$inc": {"seq": count}}, return_document=ReturnDocument.AFTER, session=session
     )
     return doc["seq"]
 
@@ -48,3 +50,10 @@ def new_bill_id(month, *, session=None):
     """`BI-YYYYMM-NNNN`; call it inside the transaction that inserts the bill, so numbers have no gaps."""
     stamp = month.replace("-", "")
     return format_id("BI", stamp, next_sequence(f"BI-{stamp}", session=session))
+
+
+def new_bill_ids(month, count, *, session=None):
+    """`count` consecutive bill numbers in one step, for bills inserted together in `session`'s transaction."""
+    stamp = month.replace("-", "")
+    last = next_sequence(f"BI-{stamp}", session=session, count=count)
+    return [format_id("BI", stamp, seq) for seq in range(last - count + 1, last + 1)]

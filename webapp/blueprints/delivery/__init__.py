@@ -3,4 +3,4 @@ from webapp.security import audience_blueprint
 
 bp = audience_blueprint("delivery", __name__, url_prefix="/delivery", roles={"delivery_boy"})
 
-from webapp.blueprints.delivery import home  # noqa: E402,F401  (views register on bp)
+from webapp.blueprints.delivery import home, links, round, route  # noqa: E402,F401  (views register on bp)

@@ -1,0 +1,119 @@
+"""Bench: one delivery boy's list of 300 stops and the supplier demand, on 10,000 customers and
+12,000 active subscriptions. Prints time per call and database round trips (a pymongo
+CommandListener), which must not grow with the number of stops.
+
+    python bench/bench_round.py
+"""
+import statistics
+import time
+from datetime import datetime
+
+from flask import render_template
+from pymongo import MongoClient, monitoring
+
+from seed import bench_app, seed
+from webapp import clock
+from webapp.db import get_db
+from webapp.forms.deliveries import ConfirmStopForm
+from webapp.services import Actor, deliveries, demand, schedule
+
+RUNS = 10
+IGNORED = {"hello", "isMaster", "ismaster", "ping", "endSessions"}
+
+
+class CommandCounter(monitoring.CommandListener):
+    def __init__(self):
+        self.names = []
+
+    def started(self, event):
+        if event.command_name not in IGNORED:
+            self.names.append(event.command_name)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+def round_trips(app, work):
+    """Run work() once on a listening client; returns (result, [command names])."""
+    counter = CommandCounter()
+    client = MongoClient(app.config["MONGO_URI"], event_listeners=[counter], tz_aware=True)
+    original, app.extensions["mongo"] = app.extensions["mongo"], client
+    try:
+        result = work()
+    finally:
+        app.extensions["mongo"] = original
+        client.close()
+    return result, counter.names
+
+
+def timed(work, runs=RUNS):
+    """(median, best) seconds over `runs` calls, after one warm-up call."""
+    work()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), min(times)
+
+
+def report(label, app, work, size):
+    median, best = timed(work)
+    _, names = round_trips(app, work)
+    print(f"{label:<44} {size:>6}  {median * 1000:8.1f} ms median  {best * 1000:8.1f} ms best  "
+          f"{len(names):>3} round trips ({', '.join(names)})")
+    return len(names)
+
+
+def main():
+    with bench_app() as app:
+        started = time.perf_counter()
+        made = seed(get_db())
+        print(f"seeded {len(made['customers'])} customers, {made['subscriptions']} active subscriptions, "
+              f"{made['one_time']} one-time orders, {len(made['boys'])} delivery boys "
+              f"in {time.perf_counter() - started:.1f} s\n")
+        day, big, small = made["day"], made["big_boy_id"], made["boys"][1]["_id"]
+        system = Actor.system("bench")
+        stops = schedule.round_for(big, day)
+        small_stops = schedule.round_for(small, day)
+        print(f"{'what':<44} {'stops':>6}")
+        trips = [report("schedule.round_for (big round)", app, lambda: schedule.round_for(big, day), len(stops)),
+                 report("schedule.round_for (another round)", app, lambda: schedule.round_for(small, day),
+                        len(small_stops))]
+        report("deliveries.round_of (page data, big round)", app,
+               lambda: deliveries.round_of(big, day, actor=system), len(stops))
+        overview = deliveries.day_overview(day, actor=system)
+        report("deliveries.day_overview (staff, all rounds)", app,
+               lambda: deliveries.day_overview(day, actor=system), overview["progress"]["total"])
+        due = demand.for_day(day, actor=system)
+        report("demand.for_day (all customers)", app, lambda: demand.for_day(day, actor=system), due["orders"])
+
+        with app.test_request_context("/delivery/round"):
+            context = deliveries.round_of(big, day, actor=system)
+            median, _ = timed(lambda: render_template(
+                "delivery/round/_round.html", confirm_url=lambda stop: "/confirm", form=ConfirmStopForm(),
+                previous_day=day, next_day=day, **context), runs=3)
+            print(f"{'render _round.html (big round)':<44} {len(stops):>6}  {median * 1000:8.1f} ms median")
+
+        with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=7)):
+            confirm_count = 60
+            started = time.perf_counter()
+            for stop in stops[:confirm_count]:
+                deliveries.confirm_stop(stop["customer"]["_id"], day, actor=system)
+            per_stop = (time.perf_counter() - started) / confirm_count
+            print(f"{'deliveries.confirm_stop (one stop, staff)':<44} {1:>6}  {per_stop * 1000:8.1f} ms each "
+                  f"(over {confirm_count} stops)")
+            _, names = round_trips(app, lambda: deliveries.confirm(
+                stops[0]["orders"][0]["order"]["_id"], day, {}, reason="door_locked", actor=system))
+            print(f"{'deliveries.confirm (a correction)':<44} {1:>6}  {len(names):>3} round trips "
+                  f"({', '.join(names)})")
+            trips.append(report("schedule.round_for (big, 60 stops confirmed)", app,
+                                lambda: schedule.round_for(big, day), len(stops)))
+        print("\nround trips constant whatever the stops:", "yes" if len(set(trips)) == 1 else f"NO {trips}")
+
+
+if __name__ == "__main__":
+    main()

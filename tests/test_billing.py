@@ -1,0 +1,337 @@
+"""Billing service: every delivered line billed exactly once, by the database."""
+import threading
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pymongo.errors import PyMongoError
+
+from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH, deliver, milk, order_once, paneer, subscribe  # noqa: F401
+from webapp import clock
+from webapp.services import Actor, Forbidden, ValidationError, billing
+
+LATER = datetime(2026, 5, 3, 9, 0)
+
+
+def run(system, month=MONTH, at=AFTER_MONTH):
+    with clock.frozen(at):
+        return billing.run_month(month, actor=system)
+
+
+def bills_of(db, customer):
+    return list(db.bills.find({"customer_id": customer["_id"]}).sort("_id", 1))
+
+
+@pytest.fixture
+def story(make_customer, milk, paneer, subscribe, order_once, deliver):
+    """The story that broke the old system: daily milk ₹50 × 30 days plus a ₹200 one-time order, all delivered."""
+    customer = make_customer(name="Ravi")
+    subscription = subscribe(customer, milk)
+    extra = order_once(customer, paneer)
+    deliver(subscription, APRIL)
+    deliver(extra, [date(2026, 4, 15)])
+    return customer, subscription, extra
+
+
+def test_story_one_bill_with_subscription_and_one_time_order(db, system, story):
+    customer, subscription, extra = story
+    summary = run(system)
+    assert summary["bills_issued"] == 1
+    [bill] = bills_of(db, customer)
+    assert bill["_id"] == "BI-202604-0001"
+    assert bill["kind"] == "regular"
+    assert bill["total_paise"] == 170_000
+    assert len(bill["lines"]) == 31
+    assert {line["order_kind"] for line in bill["lines"]} == {"SUBSCRIPTION", "ONE_TIME"}
+    assert bill["summary"]["days_delivered"] == 30
+    assert bill["summary"]["extras"] == 1 and bill["summary"]["extras_paise"] == 20_000
+    assert bill["status"] == "PENDING" and bill["due_date"] == "2026-05-10"
+
+
+def test_partial_delivery_billed_at_delivered_quantity(db, system, make_customer, milk, subscribe, deliver):
+    customer = make_customer()
+    subscription = subscribe(customer, milk, qty=2)
+    deliver(subscription, APRIL[:3])
+    deliver(subscription, [APRIL[3]], {milk["_id"]: 1})
+    deliver(subscription, [APRIL[4]], {milk["_id"]: 0}, reason="door_locked")
+    run(system)
+    [bill] = bills_of(db, customer)
+    assert [line["qty"] for line in bill["lines"]] == [2, 2, 2, 1]
+    assert bill["total_paise"] == 7 * 5000
+    assert bill["summary"]["short_deliveries"] == 1
+    assert bill["summary"]["days_not_delivered"] == 1
+
+
+def test_custom_price_recorded_on_the_delivery_is_billed(db, system, make_customer, milk, subscribe, deliver):
+    customer = make_customer(custom_prices={milk["_id"]: 4500})
+    subscription = subscribe(customer, milk)
+    deliver(subscription, APRIL[:10])
+    run(system)
+    [bill] = bills_of(db, customer)
+    assert {line["unit_price_paise"] for line in bill["lines"]} == {4500}
+    assert bill["total_paise"] == 45_000
+
+
+def test_no_bill_for_a_customer_with_nothing_to_bill(db, system, make_customer, milk, subscribe, deliver):
+    customer = make_customer()
+    subscription = subscribe(customer, milk)
+    deliver(subscription, APRIL[:2], {milk["_id"]: 0}, reason="door_locked")
+    assert run(system)["bills_issued"] == 0
+    assert bills_of(db, customer) == []
+
+
+def test_running_again_issues_nothing_new(db, system, story):
+    first = run(system)
+    again = run(system, at=LATER)
+    assert (first["bills_issued"], again["bills_issued"]) == (1, 0)
+    assert again["already_billed"] == 31
+    assert db.bills.count_documents({}) == 1
+
+
+def test_late_delivery_goes_on_a_supplementary_bill(db, system, make_customer, milk, subscribe, deliver):
+    customer = make_customer()
+    subscription = subscribe(customer, milk)
+    deliver(subscription, APRIL[:29])
+    run(system)
+    deliver(subscription, [APRIL[29]], at=datetime(2026, 5, 2, 9, 0))
+    with clock.frozen(datetime(2026, 5, 2, 10, 0)):
+        assert billing.reconcile(MONTH)["unbilled"][0]["why"] == "confirmed after the last run"
+    summary = run(system, at=LATER)
+    assert summary["bills_issued"] == 1 and summary["supplementary"] == 1
+    regular, supplementary = bills_of(db, customer)
+    assert (regular["kind"], supplementary["kind"]) == ("regular", "supplementary")
+    assert [line["date"] for line in supplementary["lines"]] == ["2026-04-30"]
+    assert supplementary["previous_balance_paise"] == 29 * 5000
+    assert supplementary["_id"] == "BI-202604-0002"
+
+
+def test_a_billed_delivery_cannot_be_billed_again_by_the_database(db, system, story):
+    run(system)
+    [bill] = list(db.bills.find())
+    copy = dict(bill, _id="BI-202604-9999", kind="supplementary")
+    with pytest.raises(PyMongoError):
+        db.bills.insert_one(copy)
+
+
+def fail_next(db, command):
+    db.client.admin.command("configureFailPoint", "failCommand", mode={"times": 1},
+                            data={"failCommands": [command], "errorCode": 8, "closeConnection": False})
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+@pytest.mark.parametrize("command", ["findAndModify", "insert", "update", "commitTransaction"])
+def test_fault_between_steps_then_rerun_bills_exactly_once(db, system, monkeypatch, make_customer, milk, subscribe,
+                                                           deliver, command, batch_size):
+    customers = [make_customer() for _ in range(4)]
+    for customer in customers:
+        deliver(subscribe(customer, milk), APRIL[:5])
+        billing.add_adjustment(customer["_id"], -1000, "Sour milk on the 2nd", actor=system)
+    monkeypatch.setattr(billing, "ISSUE_BATCH", batch_size)
+    issue = billing._issue_bills
+    calls = []
+
+    def issue_with_fault(bills):
+        calls.append(len(bills))
+        if len(calls) == 2:  # the second transaction fails at `command`
+            fail_next(db, command)
+        return issue(bills)
+
+    monkeypatch.setattr(billing, "_issue_bills", issue_with_fault)
+    with pytest.raises(PyMongoError):
+        run(system)
+    assert db.bills.count_documents({}) == batch_size  # the first transaction's bills, no half batch
+    assert db.adjustments.count_documents({"bill_id": None}) == 4 - batch_size
+    monkeypatch.setattr(billing, "_issue_bills", issue)
+    summary = run(system, at=LATER)
+    assert summary["bills_issued"] == 4 - batch_size
+    bills = list(db.bills.find().sort("_id", 1))
+    assert [b["_id"] for b in bills] == [f"BI-202604-{n:04d}" for n in range(1, 5)]  # no gaps
+    assert sorted(b["customer_id"] for b in bills) == sorted(c["_id"] for c in customers)
+    assert all(b["total_paise"] == 5 * 5000 - 1000 for b in bills)
+    assert db.adjustments.count_documents({"bill_id": None}) == 0
+    with clock.frozen(LATER):
+        assert billing.reconcile(MONTH)["ok"]
+
+
+@pytest.mark.parametrize("batch_size", [1, 50])
+def test_two_concurrent_runs_give_the_result_of_one(app, db, system, monkeypatch, make_customer, milk, subscribe,
+                                                    deliver, batch_size):
+    monkeypatch.setattr(billing, "ISSUE_BATCH", batch_size)
+    customers = [make_customer() for _ in range(6)]
+    for customer in customers:
+        deliver(subscribe(customer, milk), APRIL[:4])
+    results, errors = [], []
+
+    def worker():
+        with app.app_context():
+            try:
+                results.append(billing.run_month(MONTH, actor=system))
+            except Exception as error:  # collected so the test reports it
+                errors.append(error)
+
+    with clock.frozen(AFTER_MONTH):
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert errors == []
+    assert sum(r["bills_issued"] for r in results) == 6
+    bills = list(db.bills.find().sort("_id", 1))
+    assert [b["_id"] for b in bills] == [f"BI-202604-{n:04d}" for n in range(1, 7)]
+    assert {b["kind"] for b in bills} == {"regular"}
+    assert sum(len(b["lines"]) for b in bills) == 24
+    assert billing.reconcile(MONTH)["ok"]
+
+
+def test_adjustment_lands_once_on_the_next_bill(db, system, make_customer, milk, subscribe, deliver):
+    customer = make_customer()
+    deliver(subscribe(customer, milk), APRIL[:10])
+    run(system)
+    with clock.frozen(datetime(2026, 5, 2, 9, 0)):
+        billing.add_adjustment(customer["_id"], -2500, "Two spoilt packets", actor=system)
+    summary = run(system, at=LATER)
+    assert summary["bills_issued"] == 1
+    first, second = bills_of(db, customer)
+    assert first["adjustments"] == []
+    assert second["kind"] == "supplementary" and second["lines"] == []
+    assert [a["amount_paise"] for a in second["adjustments"]] == [-2500]
+    assert second["total_paise"] == -2500 and second["amount_due_paise"] == 50_000 - 2500
+    assert run(system, at=LATER)["bills_issued"] == 0
+
+
+def test_adjustment_needs_staff_a_reason_and_an_amount(system, make_customer, make_user):
+    customer = make_customer()
+    with pytest.raises(ValidationError) as error:
+        billing.add_adjustment(customer["_id"], 0, " ", actor=system)
+    assert set(error.value.errors) == {"amount", "reason"}
+    with pytest.raises(Forbidden):
+        billing.add_adjustment(customer["_id"], 100, "x", actor=Actor.for_user(make_user("marketing")))
+
+
+def test_balance_is_carried_and_a_balance_only_bill_is_issued_once(db, system, make_customer, milk, subscribe,
+                                                                   deliver):
+    customer = make_customer()
+    deliver(subscribe(customer, milk, end=APRIL[-1]), APRIL[:2])
+    run(system)
+    billing.record_payment(customer["_id"], 4000, "cash", actor=system)
+    with clock.frozen(datetime(2026, 6, 1, 7, 0)):
+        may = billing.run_month("2026-05", actor=system)
+        again = billing.run_month("2026-05", actor=system)
+    assert (may["bills_issued"], again["bills_issued"]) == (1, 0)
+    [may_bill] = list(db.bills.find({"month": "2026-05"}))
+    assert may_bill["lines"] == [] and may_bill["total_paise"] == 0
+    assert may_bill["previous_balance_paise"] == 6000 and may_bill["amount_due_paise"] == 6000
+    assert may_bill["summary"]["change_paise"] == -10_000
+
+
+def test_summary_explains_pauses_price_changes_and_change_from_last_month(db, system, make_customer, milk,
+                                                                          subscribe, deliver):
+    from webapp.services import orders
+
+    customer = make_customer()
+    subscription = subscribe(customer, milk, start=date(2026, 3, 26))
+    with clock.frozen(datetime(2026, 3, 25, 8, 0)):
+        orders.pause(subscription["_id"], date(2026, 4, 10), date(2026, 4, 12), actor=system)
+    deliver(subscription, [date(2026, 3, 30), date(2026, 3, 31)], at=datetime(2026, 4, 1, 7, 0))
+    run(system, month="2026-03", at=datetime(2026, 4, 1, 7, 0))
+    deliver(subscription, APRIL[:5])
+    db.customers.update_one({"_id": customer["_id"]}, {"$set": {"custom_prices": {milk["_id"]: 5500}}})
+    deliver(subscription, APRIL[5:8])
+    run(system)
+    april = db.bills.find_one({"month": MONTH})
+    summary = april["summary"]
+    assert summary["days_paused"] == 3
+    assert summary["price_changes"] == [{"product_id": milk["_id"], "prices": [
+        {"from": "2026-04-01", "unit_price_paise": 5000}, {"from": "2026-04-06", "unit_price_paise": 5500}]}]
+    assert summary["previous_month_total_paise"] == 10_000
+    assert summary["change_paise"] == april["total_paise"] - 10_000 == 5 * 5000 + 3 * 5500 - 10_000
+
+
+def test_only_admin_runs_billing(system, make_user):
+    for role in ("marketing", "support", "customer", "delivery_boy"):
+        with pytest.raises(Forbidden):
+            billing.run_month(MONTH, actor=Actor.for_user(make_user(role)))
+    with pytest.raises(ValidationError):
+        billing.run_month("2026-13", actor=system)
+
+
+def test_reconcile_catches_a_tampered_bill_and_a_tampered_delivery(db, system, story):
+    run(system)
+    report = billing.reconcile(MONTH)
+    assert report["ok"] and report["delivered_paise"] == report["billed_paise"] == 170_000
+    bill = db.bills.find_one()
+    db.bills.update_one({"_id": bill["_id"]}, {"$set": {"lines.0.delivery_id": "DL-20260401-9999"}})
+    report = billing.reconcile(MONTH)
+    assert not report["ok"]
+    assert [line["why"] for line in report["billed_without_delivery"]] == ["no such delivered line"]
+    assert len(report["unbilled"]) == 1
+    db.bills.update_one({"_id": bill["_id"]}, {"$set": {"lines.0.delivery_id": bill["lines"][0]["delivery_id"]}})
+    db.deliveries.update_one({"_id": bill["lines"][1]["delivery_id"]},
+                             {"$set": {"lines.0.delivered_qty": 3, "lines.0.amount_paise": 15_000,
+                                       "amount_paise": 15_000}})
+    report = billing.reconcile(MONTH)
+    assert [line["why"] for line in report["billed_without_delivery"]] == [
+        "delivery record differs from the billed line"]
+    assert not report["ok"]
+
+
+def test_reconcile_says_why_before_any_run(system, story):
+    report = billing.reconcile(MONTH)
+    assert not report["ok"] and len(report["unbilled"]) == 31
+    assert {line["why"] for line in report["unbilled"]} == {"the month has not been billed yet"}
+
+
+def test_cli_bill_month_and_reconcile(runner, db, story):
+    with clock.frozen(AFTER_MONTH):
+        before = runner.invoke(args=["reconcile", MONTH])
+        assert before.exit_code == 1 and "MISMATCH" in before.output
+        result = runner.invoke(args=["bill-month", MONTH])
+        assert result.exit_code == 0, result.output
+        assert "1 bills issued" in result.output
+        after = runner.invoke(args=["reconcile", MONTH])
+        assert after.exit_code == 0 and "OK" in after.output
+        assert runner.invoke(args=["bill-month", "2026-13"]).exit_code != 0
+
+
+def test_a_delivery_on_an_issued_bill_cannot_be_changed(system, story):
+    from webapp.services import Conflict, deliveries
+
+    customer, subscription, extra = story
+    run(system)
+    with clock.frozen(LATER), pytest.raises(Conflict):
+        deliveries.confirm(subscription["_id"], APRIL[0], {subscription["items"][0]["product_id"]: 0},
+                           reason="door_locked", actor=system)
+
+
+line_strategy = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(1, 100_000)), max_size=12)
+
+
+@given(line_strategy, st.lists(st.integers(-100_000, 100_000), max_size=3), st.integers(-10**7, 10**7))
+def test_bill_totals_are_the_sums_of_their_lines(raw_lines, adjustments, balance):
+    deliveries = [{"_id": f"DL-{n}", "order_id": "SU-1", "order_kind": "SUBSCRIPTION",
+                   "date": f"2026-04-{n % 28 + 1:02d}",
+                   "lines": [{"product_id": "PR-1", "ordered_qty": max(o, d), "delivered_qty": d,
+                              "unit_price_paise": p}]}
+                  for n, (o, d, p) in enumerate(raw_lines)]
+    adjustment_docs = [{"_id": f"AD-{n}", "reason": "r", "amount_paise": a} for n, a in enumerate(adjustments)]
+    bill = billing.assemble_bill("CU-1", MONTH, "regular", deliveries, adjustments=adjustment_docs,
+                                 previous_balance=balance, credit=-balance, issued_on=date(2026, 5, 1))
+    assert all(line["qty"] > 0 for line in bill["lines"])
+    assert bill["lines_paise"] == sum(line["amount_paise"] for line in bill["lines"])
+    assert bill["total_paise"] == bill["lines_paise"] + sum(adjustments)
+    assert bill["amount_due_paise"] == balance + bill["total_paise"]
+    assert 0 <= bill["paid_paise"] <= max(0, bill["total_paise"])
+
+
+def test_demo_step_bills_last_month_and_records_payments(db, system, story):
+    from webapp import demo
+
+    context = {}
+    with clock.frozen(datetime(2026, 5, 2, 9, 0)):
+        demo.seed_bills(system, context)
+    [bill] = context["bills"]
+    assert bill["month"] == MONTH
+    assert db.payments.count_documents({}) == 1
+    assert db.bills.find_one()["status"] == "PAID"

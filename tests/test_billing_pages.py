@@ -1,0 +1,223 @@
+"""Billing pages per role: staff run, lists, CSV, statement, payments; a customer's own bills only."""
+import time
+from datetime import datetime
+
+import pytest
+
+from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH, deliver, milk, subscribe  # noqa: F401
+from webapp import clock
+from webapp.services import billing
+
+
+@pytest.fixture
+def billed(db, system, make_user, milk, subscribe, deliver):
+    """Two customers billed for April: (customer user, customer doc, bill) for the first, and the other bill."""
+    owner = make_user("customer")
+    customer = db.customers.find_one({"_id": owner["customer_id"]})
+    other = make_user("customer")
+    for who in (customer, db.customers.find_one({"_id": other["customer_id"]})):
+        deliver(subscribe(who, milk), APRIL[:3])
+    with clock.frozen(AFTER_MONTH):
+        billing.run_month(MONTH, actor=system)
+    bill = db.bills.find_one({"customer_id": customer["_id"]})
+    other_bill = db.bills.find_one({"customer_id": other["customer_id"]})
+    return owner, customer, bill, other_bill
+
+
+def wait_for_job(db, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = db.jobs.find_one()
+        if job and job["status"] != "running":
+            return job
+        time.sleep(0.05)
+    raise AssertionError("the billing run did not finish")
+
+
+@pytest.mark.parametrize("role, status", [("admin", 200), ("marketing", 200), ("support", 200),
+                                          ("customer", 403), ("delivery_boy", 403), ("supplier", 403)])
+def test_billing_pages_per_role(client, login_as, role, status):
+    login_as(role)
+    for url in ("/staff/billing/", f"/staff/billing/bills?month={MONTH}", f"/staff/billing/reconcile?month={MONTH}",
+                "/staff/billing/bills", "/staff/billing/reconcile", "/staff/billing/bills?status=PAID"):
+        assert client.get(url).status_code == status, url
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/staff/billing/")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ["marketing", "support", "customer"])
+def test_only_admin_starts_a_run(client, db, login_as, role):
+    login_as(role)
+    assert client.post("/staff/billing/run", data={"month": MONTH}).status_code == 403
+    assert db.jobs.count_documents({}) == 0
+
+
+def test_admin_runs_a_month_and_watches_its_progress(client, db, login_as, make_customer, milk, subscribe, deliver):
+    for _ in range(3):
+        deliver(subscribe(make_customer(), milk), APRIL[:2])
+    login_as("admin")
+    with clock.frozen(AFTER_MONTH):
+        response = client.post("/staff/billing/run", data={"month": MONTH})
+        assert response.status_code == 303
+        job = wait_for_job(db)
+    assert job["status"] == "done"
+    assert response.headers["Location"].endswith(f"/staff/billing/runs/{job['_id']}")
+    assert job["progress"] == dict(job["progress"], customers_total=3, customers_done=3, bills_issued=3,
+                                   amount_paise=30_000)
+    partial = client.get(f"/staff/billing/runs/{job['_id']}", htmx=True)
+    assert partial.status_code == 200 and b"<html" not in partial.data
+    assert b'data-status="done"' in partial.data and b"hx-trigger" not in partial.data
+    page = client.get(f"/staff/billing/runs/{job['_id']}").get_data(as_text=True)
+    assert "<html" in page and "3 bills issued" in page and "₹300.00" in page
+
+
+def test_a_running_job_is_not_started_twice(client, db, system, login_as):
+    with clock.frozen(AFTER_MONTH):
+        job, started = billing.start_month_job(MONTH, actor=system)
+        again, started_again = billing.start_month_job(MONTH, actor=system)
+        assert (started, started_again, again["_id"]) == (True, False, job["_id"])
+        login_as("admin")
+        response = client.post("/staff/billing/run", data={"month": MONTH})
+    assert response.headers["Location"].endswith(job["_id"])
+    assert db.jobs.count_documents({}) == 1
+    running = client.get(f"/staff/billing/runs/{job['_id']}", htmx=True).get_data(as_text=True)
+    assert 'hx-trigger="every 1s"' in running
+
+
+def test_a_job_whose_process_died_is_released(db, system):
+    with clock.frozen(AFTER_MONTH):
+        dead, _ = billing.start_month_job(MONTH, actor=system)
+    with clock.frozen(datetime(2026, 5, 1, 8, 0)):
+        job, started = billing.start_month_job(MONTH, actor=system)
+    assert started and job["_id"] != dead["_id"]
+    assert db.jobs.find_one({"_id": dead["_id"]})["status"] == "failed"
+
+
+def test_run_form_rejects_a_bad_month(client, login_as, db):
+    login_as("admin")
+    response = client.post("/staff/billing/run", data={"month": "2026-13"})
+    assert response.status_code == 422 and "Month must look like" in response.get_data(as_text=True)
+    assert client.post("/staff/billing/run", data={"month": MONTH}, csrf=False).status_code == 400
+    assert db.jobs.count_documents({}) == 0
+
+
+def test_unknown_job_and_bill_are_404(client, login_as):
+    login_as("admin")
+    assert client.get("/staff/billing/runs/JB-nope").status_code == 404
+    assert client.get("/staff/billing/bills/BI-nope").status_code == 404
+    assert client.get("/staff/billing/customers/CU-nope").status_code == 404
+
+
+def test_bills_list_filters_and_htmx_partial(client, db, login_as, billed):
+    owner, customer, bill, other_bill = billed
+    db.customers.update_one({"_id": customer["_id"]}, {"$set": {"area": "Jayanagar"}})
+    login_as("support")
+    with clock.frozen(AFTER_MONTH):
+        page = client.get(f"/staff/billing/bills?month={MONTH}").get_data(as_text=True)
+        assert bill["_id"] in page and other_bill["_id"] in page
+        partial = client.get(f"/staff/billing/bills?month={MONTH}&area=Jayanagar", htmx=True)
+        text = partial.get_data(as_text=True)
+        assert "<html" not in text and bill["_id"] in text and other_bill["_id"] not in text
+        assert other_bill["_id"] not in client.get(f"/staff/billing/bills?month={MONTH}&status=PAID").get_data(
+            as_text=True)
+        assert client.get("/staff/billing/bills?month=2026-13-45").status_code == 422
+        assert client.get("/staff/billing/bills?month=2026-04&status=BOGUS").status_code == 422
+
+
+def test_csv_exports_of_bills_and_lines(client, login_as, billed):
+    owner, customer, bill, other_bill = billed
+    login_as("admin")
+    with clock.frozen(AFTER_MONTH):
+        bills = client.get(f"/staff/billing/bills.csv?month={MONTH}")
+        lines = client.get(f"/staff/billing/lines.csv?month={MONTH}")
+    assert bills.mimetype == "text/csv" and "attachment" in bills.headers["Content-Disposition"]
+    rows = bills.get_data(as_text=True).strip().splitlines()
+    assert len(rows) == 3 and rows[0].startswith("bill,customer_id")
+    assert f"{bill['_id']},{customer['_id']}" in bills.get_data(as_text=True) and ",150.00," in rows[1]
+    assert len(lines.get_data(as_text=True).strip().splitlines()) == 1 + 6
+    assert client.get("/staff/billing/lines.csv?month=bad").status_code == 422
+
+
+def test_staff_bill_page_statement_and_customer_detail_section(client, login_as, billed):
+    owner, customer, bill, other_bill = billed
+    login_as("marketing")
+    with clock.frozen(AFTER_MONTH):
+        page = client.get(f"/staff/billing/bills/{bill['_id']}").get_data(as_text=True)
+        assert "Delivered on 3 days" in page and "₹150.00" in page and customer["name"] in page
+        statement = client.get(f"/staff/billing/customers/{customer['_id']}").get_data(as_text=True)
+        assert bill["_id"] in statement and "Record a payment" not in statement  # marketing cannot record
+        section = client.get(f"/staff/billing/customers/{customer['_id']}/bills", htmx=True)
+        detail = client.get(f"/staff/customers/{customer['_id']}").get_data(as_text=True)
+    assert f'hx-get="/staff/billing/customers/{customer["_id"]}/bills"' in detail
+    assert section.status_code == 200 and b"<html" not in section.data and bill["_id"].encode() in section.data
+
+
+def test_record_a_payment_once_even_when_submitted_twice(client, db, login_as, billed):
+    owner, customer, bill, other_bill = billed
+    login_as("support")
+    url = f"/staff/billing/customers/{customer['_id']}/payments"
+    with clock.frozen(AFTER_MONTH):
+        form = {"amount": "100.00", "method": "upi", "reference": "", "received_on": "", "submission_id": "abc123"}
+        first = client.post(url, data=form)
+        second = client.post(url, data=form, htmx=True)
+    assert first.status_code == 303 and second.status_code == 204 and "HX-Redirect" in second.headers
+    assert db.payments.count_documents({}) == 1
+    assert db.bills.find_one({"_id": bill["_id"]})["status"] == "PARTIAL"
+
+
+@pytest.mark.parametrize("form, field_error", [
+    ({"amount": "abc", "method": "cash"}, "Enter an amount"),
+    ({"amount": "10", "method": "cheque"}, "Not a valid choice"),
+    ({"amount": "10", "method": "cash", "received_on": "2026-13-45"}, "Date received must be a date"),
+    ({"amount": "99999999999", "method": "cash"}, "too large"),
+])
+def test_payment_form_errors_are_shown_by_the_field(client, db, login_as, billed, form, field_error):
+    owner, customer, bill, other_bill = billed
+    login_as("admin")
+    with clock.frozen(AFTER_MONTH):
+        response = client.post(f"/staff/billing/customers/{customer['_id']}/payments", data=form)
+    assert response.status_code == 422 and field_error in response.get_data(as_text=True)
+    assert db.payments.count_documents({}) == 0
+
+
+@pytest.mark.parametrize("role", ["marketing", "customer"])
+def test_adjustments_and_payments_need_admin_or_support(client, db, login_as, billed, role):
+    owner, customer, bill, other_bill = billed
+    login_as(role)
+    base = f"/staff/billing/customers/{customer['_id']}"
+    assert client.post(f"{base}/adjustments", data={"direction": "credit", "amount": "10", "reason": "x"}
+                       ).status_code == 403
+    assert client.post(f"{base}/payments", data={"amount": "10", "method": "cash"}).status_code == 403
+    assert db.adjustments.count_documents({}) == 0 and db.payments.count_documents({}) == 0
+
+
+def test_adjustment_form(client, db, login_as, billed):
+    owner, customer, bill, other_bill = billed
+    url = f"/staff/billing/customers/{customer['_id']}/adjustments"
+    login_as("admin")
+    assert client.post(url, data={"direction": "credit", "amount": "10", "reason": ""}).status_code == 422
+    assert client.post(url, data={"direction": "credit", "amount": "12.50", "reason": "Torn packet"}).status_code == 303
+    assert [a["amount_paise"] for a in db.adjustments.find()] == [-1250]
+
+
+def test_reconcile_page(client, login_as, billed):
+    login_as("admin")
+    page = client.get(f"/staff/billing/reconcile?month={MONTH}").get_data(as_text=True)
+    assert 'data-ok="yes"' in page and "₹300.00" in page
+    assert client.get("/staff/billing/reconcile?month=13-2026").status_code == 422
+
+
+def test_a_customer_sees_his_bills_and_not_anothers(client, login_as, billed):
+    owner, customer, bill, other_bill = billed
+    login_as(owner)
+    with clock.frozen(AFTER_MONTH):
+        listing = client.get("/me/bills/").get_data(as_text=True)
+        assert bill["_id"] in listing and other_bill["_id"] not in listing
+        page = client.get(f"/me/bills/{bill['_id']}").get_data(as_text=True)
+        assert "₹150.00" in page and "data-print" in page
+        assert client.get(f"/me/bills/{other_bill['_id']}").status_code == 404
+        assert client.get("/me/bills/BI-%00-nope").status_code == 404
+        assert client.get("/staff/billing/").status_code == 403

@@ -1,0 +1,101 @@
+"""schedule.round_for: one delivery boy's stops for a date, in a constant number of queries."""
+from datetime import timedelta
+
+import pytest
+from pymongo import MongoClient, monitoring
+
+from webapp import clock
+from webapp.services import Actor, Conflict, deliveries, orders, schedule
+
+from tests.delivery_fixtures import SETUP_AT, TODAY, day_now, route  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.usefixtures("day_now")
+
+
+def test_round_lists_his_stops_in_stop_order_with_what_to_hand_over(route):
+    stops = schedule.round_for(route.ravi["_id"], TODAY)
+    assert [stop["customer"]["name"] for stop in stops] == ["Anil", "Bina"]
+    anil, bina = stops
+    assert anil["customer"]["phone"] == route.anil["phone"] and anil["customer"]["address"]
+    assert [(line["name"], line["qty"]) for line in anil["orders"][0]["lines"]] == [("Curd", 1), ("Milk", 2)]
+    assert [entry["one_time"] for entry in bina["orders"]] == [False, True]  # subscription first
+    assert bina["orders"][1]["lines"][0]["name"] == "Paneer"
+    assert {stop["state"] for stop in stops} == {"todo"}
+
+
+def test_a_confirmed_stop_leaves_to_do_and_carries_its_result(route):
+    deliveries.confirm(route.anil_sub["_id"], TODAY, {route.milk["_id"]: 1, route.curd["_id"]: 1},
+                       actor=route.ravi_actor)
+    deliveries.confirm(route.bina_sub["_id"], TODAY, actor=route.ravi_actor)
+    stops = schedule.round_for(route.ravi["_id"], TODAY)
+    assert stops[0]["state"] == "PARTIALLY_DELIVERED"
+    assert stops[0]["orders"][0]["delivery"]["status"] == "PARTIALLY_DELIVERED"
+    assert stops[1]["state"] == "todo"  # the one-time paneer is still to hand over
+    assert schedule.progress(stops) == {"total": 2, "todo": 1, "done": 1, "delivered": 0, "partial": 1,
+                                        "not_delivered": 0}
+
+
+def test_van_load_totals_per_product(route):
+    load = schedule.van_load(schedule.round_for(route.ravi["_id"], TODAY))
+    assert [(line["name"], line["qty"]) for line in load] == [("Curd", 1), ("Milk", 3), ("Paneer", 1)]
+
+
+def test_paused_and_skipped_orders_are_not_on_the_round(route, system):
+    with clock.frozen(SETUP_AT):
+        orders.pause(route.anil_sub["_id"], TODAY, TODAY, actor=system)
+    assert [stop["customer"]["name"] for stop in schedule.round_for(route.ravi["_id"], TODAY)] == ["Bina"]
+    yesterday = schedule.round_for(route.ravi["_id"], TODAY - timedelta(days=1))
+    assert [stop["customer"]["name"] for stop in yesterday] == ["Anil", "Bina"]
+    assert all(not entry["one_time"] for stop in yesterday for entry in stop["orders"])
+
+
+def test_late_request_notes_show_on_the_stop(route, db):
+    user = db.users.find_one({"customer_id": route.anil["_id"]})
+    with pytest.raises(Conflict):
+        orders.set_quantity(route.anil_sub["_id"], TODAY, [{"product_id": route.milk["_id"], "qty": 1}],
+                            actor=Actor.for_user(user))
+    stops = schedule.round_for(route.ravi["_id"], TODAY)
+    assert "confirm at the door" in stops[0]["requests"][0]["note"]
+    assert stops[1]["requests"] == []
+
+
+class CommandCounter(monitoring.CommandListener):
+    def __init__(self):
+        self.commands = []
+
+    def started(self, event):
+        self.commands.append(event.command_name)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+def count_round_trips(app, boy_id):
+    """The database commands round_for sends, seen through a listening client swapped in for the call."""
+    counter = CommandCounter()
+    client = MongoClient(app.config["MONGO_URI"], event_listeners=[counter], tz_aware=True)
+    original, app.extensions["mongo"] = app.extensions["mongo"], client
+    try:
+        schedule.round_for(boy_id, TODAY)
+    finally:
+        app.extensions["mongo"] = original
+        client.close()
+    return [name for name in counter.commands if name not in ("endSessions", "isMaster", "hello", "ping")]
+
+
+def test_round_trips_do_not_grow_with_stops(app, route, make_customer, system):
+    small = count_round_trips(app, route.ravi["_id"])
+    with clock.frozen(SETUP_AT):
+        for n in range(8):
+            customer = make_customer(delivery_boy_id=route.ravi["_id"], stop=10 + n)
+            orders.create_subscription(customer["_id"], [{"product_id": route.curd["_id"], "qty": 1}],
+                                       {"kind": "daily"}, SETUP_AT.date(), actor=system)
+            orders.create_one_time_order(customer["_id"], [{"product_id": route.milk["_id"], "qty": 1}], TODAY,
+                                         actor=system)
+    deliveries.confirm_stop(route.anil["_id"], TODAY, actor=route.ravi_actor)
+    large = count_round_trips(app, route.ravi["_id"])
+    assert len(schedule.round_for(route.ravi["_id"], TODAY)) == 10
+    assert len(large) == len(small) <= 6, large

@@ -1,0 +1,278 @@
+"""Staff order pages: the list with filters, one order with its history, placing and changing orders,
+a customer's orders and calendar (loaded into the customer page), area-wide skips and late requests."""
+from flask import render_template, request, url_for
+from flask_login import current_user
+
+from webapp import clock, htmx
+from webapp.blueprints.admin import bp
+from webapp.blueprints.customer.calendar import calendar_context
+from webapp.forms import apply_service_error
+from webapp.forms.orders import (AreaSkipForm, DayForm, OneTimeOrderForm, OrderFilterForm, OverrideForm, PauseForm,
+                                 ResumeForm, StopForm, SubscriptionForm)
+from webapp.net import client_ip
+from webapp.services import Actor, Conflict, ValidationError, catalog, customers, orders
+
+ACTIONS = {"cancel": "admin.cancel_order", "pause": "admin.pause_order", "resume": "admin.resume_order",
+           "stop": "admin.stop_order"}
+
+
+def actor():
+    return Actor.for_user(current_user, ip=client_ip())
+
+
+def staff_calendar(customer_id):
+    return {"month": "admin.customer_orders", "day": "admin.calendar_day", "set": "admin.set_day",
+            "args": {"customer_id": customer_id}, "staff": True}
+
+
+def names(found):
+    """{customer_id: customer} and {product_id: product} for a list of orders (two queries)."""
+    customer_ids = list({order["customer_id"] for order in found})
+    return orders.customers_by_id(customer_ids), catalog.products_by_id(
+        {item["product_id"] for order in found for item in order["items"]})
+
+
+@bp.get("/orders")
+def orders_list():
+    """All orders, filtered by kind, status, customer, area and date; htmx gets just the table."""
+    form = OrderFilterForm(request.args, areas=customers.areas())
+    status = 200
+    try:
+        found = orders.list_orders(kind=form.kind.data, status=form.status.data,
+                                   customer=(form.customer.data or "").strip() or None,
+                                   area=form.area.data or None, day=form.day.data or None, actor=actor())
+    except ValidationError as error:
+        apply_service_error(form, error)
+        found, status = [], 422
+    by_customer, products = names(found)
+    return htmx.render("admin/orders/index.html", "admin/orders/_table.html", status=status, form=form,
+                       orders=found, customers_by_id=by_customer, products=products)
+
+
+def order_page(order_id, status=200, **forms):
+    order = orders.get_order(order_id, actor=actor())
+    forms.setdefault("pause_form", PauseForm(formdata=None))
+    forms.setdefault("resume_form", ResumeForm(formdata=None))
+    forms.setdefault("stop_form", StopForm(formdata=None))
+    forms.setdefault("cancel_form", OverrideForm(formdata=None))
+    forms.setdefault("activate_form", OverrideForm(formdata=None))
+    return render_template(
+        "admin/orders/show.html", order=order, actions=ACTIONS, staff=True,
+        customer=orders.customers_by_id([order["customer_id"]]).get(order["customer_id"]),
+        products=catalog.products_by_id([i["product_id"] for i in order["items"]]),
+        history=orders.history(order_id, actor=actor()), **forms), status
+
+
+@bp.get("/orders/<order_id>")
+def order(order_id):
+    """One order, its actions and its audit history."""
+    return order_page(order_id)
+
+
+def run_action(order_id, form_name, form, call):
+    if form.validate_on_submit():
+        try:
+            call()
+        except (ValidationError, Conflict) as error:
+            apply_service_error(form, error)
+            return order_page(order_id, error.status, **{form_name: form})
+        return htmx.redirect_after_post(url_for("admin.order", order_id=order_id))
+    return order_page(order_id, 422, **{form_name: form})
+
+
+@bp.post("/orders/<order_id>/cancel")
+def cancel_order(order_id):
+    """Cancel a one-time order (after the cut-off only with the override)."""
+    form = OverrideForm()
+    return run_action(order_id, "cancel_form", form, lambda: orders.cancel(
+        order_id, override_cutoff=form.override_cutoff.data, actor=actor()))
+
+
+@bp.post("/orders/<order_id>/activate")
+def activate_order(order_id):
+    """Activate a draft subscription."""
+    form = OverrideForm()
+    return run_action(order_id, "activate_form", form, lambda: orders.activate(order_id, actor=actor()))
+
+
+@bp.post("/orders/<order_id>/pause")
+def pause_order(order_id):
+    """Pause a subscription for a date range (or until resumed)."""
+    form = PauseForm()
+    return run_action(order_id, "pause_form", form, lambda: orders.pause(
+        order_id, form.first_day.data, form.last_day.data or None, reason=form.reason.data,
+        override_cutoff=form.override_cutoff.data, actor=actor()))
+
+
+@bp.post("/orders/<order_id>/resume")
+def resume_order(order_id):
+    """Resume a paused subscription from a date."""
+    form = ResumeForm()
+    return run_action(order_id, "resume_form", form, lambda: orders.resume(
+        order_id, form.day.data, override_cutoff=form.override_cutoff.data, actor=actor()))
+
+
+@bp.post("/orders/<order_id>/stop")
+def stop_order(order_id):
+    """Stop a subscription from a date."""
+    form = StopForm()
+    return run_action(order_id, "stop_form", form, lambda: orders.stop(
+        order_id, form.from_day.data or None, override_cutoff=form.override_cutoff.data, actor=actor()))
+
+
+def new_order_page(form, kind, customer, status=200):
+    return render_template("admin/orders/new.html", form=form, kind=kind, customer=customer, staff=True), status
+
+
+def ordering_for():
+    """The customer an order is being placed for (?customer_id= or the posted field)."""
+    customer_id = request.values.get("customer_id", "")
+    return customers.staff_customer(customer_id, actor=actor())
+
+
+@bp.route("/orders/new/subscription", methods=["GET", "POST"])
+def new_subscription():
+    """Start a subscription for a customer."""
+    customer = ordering_for()
+    form = SubscriptionForm(products=catalog.list_products(include_discontinued=False),
+                            data={"customer_id": customer["_id"]})
+    if form.validate_on_submit():
+        try:
+            created = orders.create_subscription(customer["_id"], form.item_list(), form.pattern_data(),
+                                                 form.start_date.data, form.end_date.data or None,
+                                                 draft=form.draft.data, actor=actor())
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            return htmx.redirect_after_post(url_for("admin.order", order_id=created["_id"]))
+    return new_order_page(form, "subscription", customer, 422 if form.is_submitted() else 200)
+
+
+@bp.route("/orders/new/one-time", methods=["GET", "POST"])
+def new_one_time_order():
+    """Place a one-time order for a customer."""
+    customer = ordering_for()
+    form = OneTimeOrderForm(products=catalog.list_products(include_discontinued=False),
+                            data={"customer_id": customer["_id"]})
+    if form.validate_on_submit():
+        try:
+            created = orders.create_one_time_order(customer["_id"], form.item_list(), form.delivery_date.data,
+                                                   actor=actor())
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            return htmx.redirect_after_post(url_for("admin.order", order_id=created["_id"]))
+    return new_order_page(form, "one_time", customer, 422 if form.is_submitted() else 200)
+
+
+def customer_orders_context(customer_id):
+    """The customer and his orders, for the full page around the calendar."""
+    found = orders.orders_of_customer(customer_id, actor=actor())
+    return {"customer": customers.staff_customer(customer_id, actor=actor()), "orders": found,
+            "products": catalog.products_by_id({i["product_id"] for o in found for i in o["items"]})}
+
+
+@bp.get("/customers/<customer_id>/orders")
+def customer_orders(customer_id):
+    """A customer's orders and calendar (the customer page loads this with hx-get)."""
+    month = request.args.get("month") or clock.month_of(clock.today())
+    context = calendar_context(customer_id, month, staff_calendar(customer_id), actor=actor())
+    if htmx.is_htmx() and request.args.get("month"):
+        return htmx.render("admin/orders/customer.html", "customer/calendar/_calendar.html", **context)
+    return htmx.render("admin/orders/customer.html", "admin/orders/_customer_orders.html",
+                       **customer_orders_context(customer_id), **context)
+
+
+@bp.get("/customers/<customer_id>/calendar/<day>")
+def calendar_day(customer_id, day):
+    """One day of a customer's calendar, ready to change (htmx: just the day panel)."""
+    context = calendar_context(customer_id, None, staff_calendar(customer_id), actor=actor(), day=day)
+    if htmx.is_htmx():
+        return htmx.render("admin/orders/customer.html", "customer/calendar/_day.html", **context)
+    return htmx.render("admin/orders/customer.html", "customer/calendar/_day.html",
+                       **customer_orders_context(customer_id), **context)
+
+
+@bp.post("/orders/<order_id>/day/<day>")
+def set_day(order_id, day):
+    """Change a subscription's quantities on one day (staff may override the cut-off, audited)."""
+    order = orders.get_order(order_id, actor=actor())
+    form = DayForm(prefix=order_id)
+    status, message = 200, None
+    if form.validate_on_submit():
+        try:
+            orders.set_quantity(order_id, day, form.item_list(), override_cutoff=form.override_cutoff.data,
+                                actor=actor())
+        except (ValidationError, Conflict) as error:
+            apply_service_error(form, error)
+            status = error.status
+        else:
+            if not htmx.is_htmx():
+                return htmx.redirect_after_post(url_for("admin.customer_orders", customer_id=order["customer_id"],
+                                                        month=day[:7]))
+            message, form = "Saved.", None
+    else:
+        status = 422
+    cid = order["customer_id"]
+    context = calendar_context(cid, None, staff_calendar(cid), actor=actor(), day=day, form=form,
+                               order_id=order_id, message=message)
+    if htmx.is_htmx():
+        return htmx.render("admin/orders/customer.html", "customer/calendar/_calendar.html", status=status,
+                           **context)
+    return htmx.render("admin/orders/customer.html", "customer/calendar/_calendar.html", status=status,
+                       **customer_orders_context(cid), **context)
+
+
+@bp.route("/orders/skips", methods=["GET", "POST"])
+def area_skips():
+    """Skip a date for an area or everyone (rain, strike, festival), and the skips announced."""
+    form = AreaSkipForm(areas=customers.areas())
+    status = 200
+    if form.validate_on_submit():
+        try:
+            orders.skip_area(form.day.data, form.reason.data, form.area.data or None,
+                             override_cutoff=form.override_cutoff.data, actor=actor())
+        except (ValidationError, Conflict) as error:
+            apply_service_error(form, error)
+            status = error.status
+        else:
+            return htmx.redirect_after_post(url_for("admin.area_skips"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("admin/orders/skips.html", form=form, undo_form=OverrideForm(formdata=None),
+                           skips=orders.list_area_skips(actor=actor())), status
+
+
+@bp.post("/orders/skips/<skip_id>/undo")
+def undo_area_skip(skip_id):
+    """Take an area-wide skip back."""
+    form = OverrideForm()
+    if form.validate_on_submit():
+        try:
+            orders.undo_area_skip(skip_id, override_cutoff=form.override_cutoff.data, actor=actor())
+        except Conflict as error:
+            apply_service_error(form, error)
+            return render_template("admin/orders/skips.html", form=AreaSkipForm(formdata=None,
+                                                                                areas=customers.areas()),
+                                   undo_form=form, skips=orders.list_area_skips(actor=actor())), error.status
+    return htmx.redirect_after_post(url_for("admin.area_skips"))
+
+
+@bp.get("/orders/late-requests")
+def late_requests():
+    """Customers' changes asked after the cut-off, to apply or dismiss."""
+    found = orders.list_late_requests(actor=actor())
+    return render_template("admin/orders/late_requests.html", requests=found, form=OverrideForm(formdata=None),
+                           customers_by_id=orders.customers_by_id(list({r["customer_id"] for r in found})))
+
+
+@bp.post("/orders/late-requests/<request_id>/<decision>")
+def decide_late_request(request_id, decision):
+    """Apply or dismiss a late request."""
+    form = OverrideForm()
+    if form.validate_on_submit():
+        decide = orders.apply_late_request if decision == "apply" else orders.dismiss_late_request
+        if decision not in ("apply", "dismiss"):
+            raise ValidationError("Choose apply or dismiss.")
+        decide(request_id, actor=actor())
+    return htmx.redirect_after_post(url_for("admin.late_requests"))

@@ -1,0 +1,125 @@
+"""The customer's own orders: list, place a subscription or a one-time order, pause, resume, stop, cancel."""
+from flask import render_template, url_for
+from flask_login import current_user
+
+from webapp import htmx
+from webapp.blueprints.customer import bp
+from webapp.forms import apply_service_error
+from webapp.forms.orders import OneTimeOrderForm, OverrideForm, PauseForm, ResumeForm, StopForm, SubscriptionForm
+from webapp.net import client_ip
+from webapp.services import Actor, Conflict, ValidationError, catalog, orders
+
+# Templates of both audiences describe a pattern the same way.
+bp.add_app_template_global(orders.describe_pattern, "describe_pattern")
+
+ACTIONS = {"cancel": "customer.cancel_order", "pause": "customer.pause_order", "resume": "customer.resume_order",
+           "stop": "customer.stop_order"}
+
+
+def actor():
+    return Actor.for_user(current_user, ip=client_ip())
+
+
+def orderable_products():
+    return catalog.list_products(include_discontinued=False)
+
+
+@bp.get("/orders")
+def orders_list():
+    """The customer's subscriptions and one-time orders."""
+    found = orders.orders_of_customer(current_user.customer_id, actor=actor())
+    return render_template("customer/orders/index.html", orders=found,
+                           products=catalog.products_by_id({i["product_id"] for o in found for i in o["items"]}))
+
+
+def order_form_page(form, kind, status=200):
+    return render_template("customer/orders/new.html", form=form, kind=kind, products=orderable_products()), status
+
+
+@bp.route("/orders/new/subscription", methods=["GET", "POST"])
+def new_subscription():
+    """Start a subscription for myself."""
+    form = SubscriptionForm(products=orderable_products(), data={"start_date": orders.first_open_day().isoformat()})
+    if form.validate_on_submit():
+        try:
+            order = orders.create_subscription(current_user.customer_id, form.item_list(), form.pattern_data(),
+                                               form.start_date.data, form.end_date.data or None, actor=actor())
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            return htmx.redirect_after_post(url_for("customer.order", order_id=order["_id"]))
+    return order_form_page(form, "subscription", 422 if form.is_submitted() else 200)
+
+
+@bp.route("/orders/new/one-time", methods=["GET", "POST"])
+def new_one_time_order():
+    """Order something once, for one date."""
+    form = OneTimeOrderForm(products=orderable_products(), data={"delivery_date": orders.first_open_day().isoformat()})
+    if form.validate_on_submit():
+        try:
+            order = orders.create_one_time_order(current_user.customer_id, form.item_list(), form.delivery_date.data,
+                                                 actor=actor())
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            return htmx.redirect_after_post(url_for("customer.order", order_id=order["_id"]))
+    return order_form_page(form, "one_time", 422 if form.is_submitted() else 200)
+
+
+def order_page(order_id, status=200, **forms):
+    """One order with its action forms; a failed form is passed in so its errors show by its fields."""
+    order = orders.get_order(order_id, actor=actor())
+    forms.setdefault("pause_form", PauseForm(formdata=None))
+    forms.setdefault("resume_form", ResumeForm(formdata=None))
+    forms.setdefault("stop_form", StopForm(formdata=None))
+    forms.setdefault("cancel_form", OverrideForm(formdata=None))
+    return render_template("customer/orders/show.html", order=order, actions=ACTIONS, staff=False,
+                           products=catalog.products_by_id([i["product_id"] for i in order["items"]]),
+                           **forms), status
+
+
+@bp.get("/orders/<order_id>")
+def order(order_id):
+    """One of my orders."""
+    return order_page(order_id)
+
+
+def run_action(order_id, form_name, form, call):
+    if form.validate_on_submit():
+        try:
+            call()
+        except (ValidationError, Conflict) as error:
+            apply_service_error(form, error)
+            return order_page(order_id, error.status, **{form_name: form})
+        return htmx.redirect_after_post(url_for("customer.order", order_id=order_id))
+    return order_page(order_id, 422, **{form_name: form})
+
+
+@bp.post("/orders/<order_id>/cancel")
+def cancel_order(order_id):
+    """Cancel my one-time order (until the cut-off)."""
+    form = OverrideForm()
+    return run_action(order_id, "cancel_form", form, lambda: orders.cancel(order_id, actor=actor()))
+
+
+@bp.post("/orders/<order_id>/pause")
+def pause_order(order_id):
+    """Pause my subscription for some days (or until I resume)."""
+    form = PauseForm()
+    return run_action(order_id, "pause_form", form, lambda: orders.pause(
+        order_id, form.first_day.data, form.last_day.data or None, reason=form.reason.data, actor=actor()))
+
+
+@bp.post("/orders/<order_id>/resume")
+def resume_order(order_id):
+    """Resume my paused subscription from a date."""
+    form = ResumeForm()
+    return run_action(order_id, "resume_form", form, lambda: orders.resume(order_id, form.day.data, actor=actor()))
+
+
+@bp.post("/orders/<order_id>/stop")
+def stop_order(order_id):
+    """Stop my subscription."""
+    form = StopForm()
+    return run_action(order_id, "stop_form", form,
+                      lambda: orders.stop(order_id, form.from_day.data or None, actor=actor()))

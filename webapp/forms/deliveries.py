@@ -1,0 +1,82 @@
+"""Forms of the delivery day: which date to show, and the confirmation of one stop."""
+import re
+from datetime import timedelta
+
+from flask import request
+
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from webapp import clock
+from webapp.forms import FlaskForm
+from webapp.services import ValidationError
+from webapp.services.deliveries import REASONS
+
+OUTCOMES = [("full", "Delivered in full"), ("partial", "Partly delivered"), ("not_delivered", "Not delivered")]
+QUANTITY_PREFIX = "qty:"
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_QUANTITY_FIELDS = 100  # a stop never has more; more is a hand-crafted request
+
+
+class DayForm(FlaskForm):
+    """`?date=YYYY-MM-DD` (default: today) on the pages of a day; read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    date = StringField("Date", validators=[Optional(), Length(max=10)])
+
+    def day(self):
+        """The chosen date; a malformed one is a ValidationError (a 422 page, never a 500)."""
+        raw = (self.date.data or "").strip()
+        if not raw:
+            return clock.today()
+        try:
+            if not DATE_RE.fullmatch(raw):
+                raise ValueError(raw)
+            return clock.parse_day(raw)
+        except ValueError:
+            raise ValidationError("Date must look like 2026-01-31.", field="date") from None
+
+
+class DayFilterForm(DayForm):
+    """The staff view of the day: a date and an optional area."""
+
+    area = StringField("Area", validators=[Optional(), Length(max=60)])
+
+
+def day_links(day):
+    """The previous and next dates, for one-click navigation."""
+    return day - timedelta(days=1), day + timedelta(days=1)
+
+
+class ConfirmStopForm(FlaskForm):
+    """One stop's confirmation: the button pressed says the outcome; quantities are `qty:ORDER:PRODUCT`."""
+
+    outcome = SelectField("Outcome", choices=OUTCOMES)
+    reason = SelectField("Reason", choices=[("", "Choose a reason")] + list(REASONS.items()),
+                         validators=[Optional()])
+
+    def quantities(self):
+        """{order_id: {product_id: typed text}} from the quantity fields (the service checks the numbers)."""
+        found = {}
+        names = [name for name in request.form if name.startswith(QUANTITY_PREFIX)]
+        if len(names) > MAX_QUANTITY_FIELDS:
+            raise ValidationError("Too many quantities in one confirmation.")
+        for name in names:
+            parts = name.split(":")
+            if len(parts) != 3 or not parts[1] or not parts[2]:
+                raise ValidationError("A quantity field is not recognised.")
+            found.setdefault(parts[1], {})[parts[2]] = request.form.get(name, "")
+        return found
+
+    def service_arguments(self):
+        """(quantities, reason) for deliveries.confirm_stop from the outcome chosen."""
+        reason = self.reason.data or None
+        if self.outcome.data == "full":
+            return None, None
+        if self.outcome.data == "not_delivered":
+            if not reason:
+                raise ValidationError("Say why nothing was delivered.", field="reason")
+            return {}, reason
+        return self.quantities(), reason

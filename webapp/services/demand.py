@@ -1,0 +1,48 @@
+"""Supplier demand: what the dairy must procure for a date, per product, from the schedule engine."""
+import csv
+import io
+
+from webapp import clock
+from webapp.db import get_db
+from webapp.services import STAFF_ROLES, schedule, validate
+
+CSV_HEADER = ["date", "product_id", "product", "unit", "quantity", "orders"]
+
+
+def for_day(day, *, actor):
+    """{"date", "lines": [{product_id, name, unit, qty, orders}], "orders"} for every order due on `day`.
+
+    Two queries for the candidate orders, one for the products; the schedule engine decides.
+    """
+    actor.require("supplier", *STAFF_ROLES)
+    day = validate.day(day)
+    db = get_db()
+    due = schedule.due_on(schedule.orders_for_day(day), day)
+    totals = {}
+    for _, quantities in due:
+        for product_id, qty in quantities.items():
+            total = totals.setdefault(product_id, {"qty": 0, "orders": 0})
+            total["qty"] += qty
+            total["orders"] += 1
+    products = {p["_id"]: p for p in db.products.find({"_id": {"$in": sorted(totals)}}, {"name": 1, "unit": 1})}
+    lines = [{"product_id": product_id, "name": products.get(product_id, {}).get("name", product_id),
+              "unit": products.get(product_id, {}).get("unit", ""), **total}
+             for product_id, total in totals.items()]
+    lines.sort(key=lambda line: line["name"].casefold())
+    return {"date": day, "lines": lines, "orders": len(due)}
+
+
+def as_csv(demand):
+    """The demand as CSV text (a header row, then one row per product)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for line in demand["lines"]:
+        writer.writerow([clock.iso(demand["date"]), line["product_id"], _safe_cell(line["name"]),
+                         _safe_cell(line["unit"]), line["qty"], line["orders"]])
+    return out.getvalue()
+
+
+def _safe_cell(text):
+    """Product names are typed by staff: stop a spreadsheet from reading one as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -1,0 +1,317 @@
+"""Signed shared links: a delivery round (delivery boy + date) or one bill, opened without an account.
+
+A link is a `shared_links` record; its URL carries an itsdangerous token naming the record's id and
+a random nonce kept on the record, so a guessed id alone opens nothing. Expiry and revocation live on
+the record, so both take effect at once. Every refusal is audited: an unusable token with the system
+actor "link-guard" and the client address, a use outside the link's scope with the link as actor.
+"""
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from webapp import clock
+from webapp.db import get_db
+from webapp.services import STAFF_ROLES, Actor, NotFound, ServiceError, ValidationError, audit, billing, deliveries, \
+    ids, schedule, validate
+from webapp.urls import external_url
+
+LINK_SALT = "earlybird.shared-link"
+MAX_LIFETIME_DAYS = 90
+
+
+class InvalidLink(NotFound):
+    """Tampered, truncated, unknown or revoked: one answer, no hint which."""
+
+    def __init__(self):
+        super().__init__("This link is not valid.")
+
+
+class ExpiredLink(ServiceError):
+    status = 410
+
+    def __init__(self):
+        super().__init__("This link has expired. Ask for a new one.")
+
+
+def _serializer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
+
+
+def token_for(link):
+    """The token of a link (deterministic: the same record always gives the same URL)."""
+    return _serializer().dumps({"l": link["_id"], "n": link["nonce"]})
+
+
+def link_url(link):
+    return external_url("links.open_page", token=token_for(link))
+
+
+def link_id_from_token(token):
+    """The link id a correctly signed token names, or None. Reads no database (used by rate limits)."""
+    payload = _payload(token)
+    return payload["l"] if payload else None
+
+
+def _payload(token):
+    serializer = _serializer()
+    try:
+        payload = serializer.loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("l"), str) or not isinstance(payload.get("n"), str):
+        return None
+    # Base64 ignores the spare low bits of a signature's last character, so two spellings can verify;
+    # only the one this app would write is accepted.
+    if serializer.dumps(payload) != token:
+        return None
+    return payload
+
+
+def _guard(ip):
+    return Actor("system", "link-guard", "system", ip)
+
+
+def refuse(reason, *, ip, link=None, error):
+    """Audit a refusal and raise `error`."""
+    link_id = link["_id"] if link else None
+    audit.record(_guard(ip), "link.refused", "shared_link", link_id, f"Refused a shared link: {reason}")
+    raise error
+
+
+def out_of_scope(link, what, *, ip):
+    """A valid link used for something it was not issued for: audited, then 404 with nothing written."""
+    audit.record(Actor.for_link(link, ip), "link.out_of_scope", "shared_link", link["_id"],
+                 f"Refused outside the link's scope: {what}")
+    raise NotFound("There is nothing here. Check the address or go back.")
+
+
+def open_link(token, *, ip, scope=None):
+    """The live link a token names, its use counted; InvalidLink or ExpiredLink (audited) otherwise."""
+    payload = _payload(token) if isinstance(token, str) and len(token) < 1000 else None
+    if payload is None:
+        refuse("bad or unknown token", ip=ip, error=InvalidLink())
+    now = clock.now()
+    link = get_db().shared_links.find_one_and_update(
+        {"_id": payload["l"], "nonce": payload["n"], "revoked_at": None, "expires_at": {"$gt": now}},
+        {"$inc": {"uses": 1}, "$set": {"last_used_at": now}},
+    )
+    if link is None:
+        known = get_db().shared_links.find_one({"_id": payload["l"], "nonce": payload["n"]})
+        if known is None:
+            refuse("unknown link", ip=ip, error=InvalidLink())
+        if known.get("revoked_at"):
+            refuse("revoked link", ip=ip, link=known, error=InvalidLink())
+        refuse("expired link", ip=ip, link=known, error=ExpiredLink())
+    if scope is not None and link["scope"] != scope:
+        refuse(f"a {link['scope']} link used as a {scope} link", ip=ip, link=link, error=InvalidLink())
+    return link
+
+
+def _clean_expiry(expires_at, default):
+    """An aware UTC datetime in the future, at most MAX_LIFETIME_DAYS away (naive = business time)."""
+    if expires_at in (None, ""):
+        expires_at = default
+    if not isinstance(expires_at, datetime):
+        raise ValidationError("Choose when the link expires.", field="expires_at")
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=clock.business_tz())
+    now = clock.now()
+    if expires_at <= now:
+        raise ValidationError("That link would already have expired. Choose a later expiry.", field="expires_at")
+    if expires_at > now + timedelta(days=MAX_LIFETIME_DAYS):
+        raise ValidationError(f"A link can last at most {MAX_LIFETIME_DAYS} days.", field="expires_at")
+    return expires_at.astimezone(timezone.utc)
+
+
+def _insert(scope, fields, expires_at, *, actor):
+    now = clock.now()
+    link = {
+        "_id": ids.new_id("SL"),
+        "scope": scope,
+        "delivery_boy_id": None,
+        "date": None,
+        "bill_id": None,
+        "customer_id": None,
+        **fields,
+        "nonce": secrets.token_urlsafe(16),
+        "expires_at": expires_at,
+        "revoked_at": None,
+        "revoked_by": None,
+        "created_by": actor.as_doc(),
+        "created_at": now,
+        "uses": 0,
+        "last_used_at": None,
+    }
+    get_db().shared_links.insert_one(link)
+    return link
+
+
+def issue_round_link(delivery_boy_id, day, *, actor, expires_at=None):
+    """A link to one delivery round; default expiry: the end of that delivery day, business time."""
+    link = create_round_link(delivery_boy_id, day, actor=actor, expires_at=expires_at)
+    return link_url(link)
+
+
+def create_round_link(delivery_boy_id, day, *, actor, expires_at=None):
+    """issue_round_link, returning the record (pages show its id and expiry beside the URL)."""
+    if actor.has_role("delivery_boy"):
+        if delivery_boy_id != actor.id:
+            raise NotFound("You can share only your own round.")
+    else:
+        actor.require(*STAFF_ROLES)
+    errors = validate.Errors()
+    boy = get_db().users.find_one({"_id": delivery_boy_id, "role": "delivery_boy", "active": True}) \
+        if isinstance(delivery_boy_id, str) else None
+    if boy is None:
+        errors.add("delivery_boy_id", "Choose an active delivery boy.")
+    day = errors.check("date", validate.day, day)
+    errors.raise_if_any()
+    end_of_day = clock.local_datetime(day + timedelta(days=1), 0)
+    expires_at = _clean_expiry(expires_at, end_of_day)
+    link = _insert("round", {"delivery_boy_id": delivery_boy_id, "date": clock.iso(day)}, expires_at, actor=actor)
+    audit.record(actor, "link.issue", "shared_link", link["_id"],
+                 f"Issued a round link for {boy['name']} on {clock.iso(day)}",
+                 changes={"scope": "round", "delivery_boy_id": delivery_boy_id, "date": clock.iso(day),
+                          "expires_at": expires_at.isoformat()})
+    return link
+
+
+def issue_bill_link(bill_id, *, actor, expires_at=None):
+    """A read-only link to one bill; default expiry BILL_LINK_DAYS (30) days."""
+    return link_url(create_bill_link(bill_id, actor=actor, expires_at=expires_at))
+
+
+def create_bill_link(bill_id, *, actor, expires_at=None):
+    """issue_bill_link, returning the record."""
+    actor.require(*STAFF_ROLES)
+    bill = get_db().bills.find_one({"_id": bill_id}, {"customer_id": 1}) if isinstance(bill_id, str) else None
+    if bill is None:
+        raise ValidationError("No such bill.", field="bill_id")
+    default = clock.now() + timedelta(days=current_app.config["BILL_LINK_DAYS"])
+    expires_at = _clean_expiry(expires_at, default)
+    link = _insert("bill", {"bill_id": bill_id, "customer_id": bill["customer_id"]}, expires_at, actor=actor)
+    audit.record(actor, "link.issue", "shared_link", link["_id"], f"Issued a bill link for {bill_id}",
+                 changes={"scope": "bill", "bill_id": bill_id, "expires_at": expires_at.isoformat()})
+    return link
+
+
+def revoke(link_id, *, actor):
+    """Revoke a link at once; a delivery boy may revoke the links of his own round."""
+    if not actor.has_role("delivery_boy"):
+        actor.require(*STAFF_ROLES)
+    query = {"_id": link_id}
+    if actor.has_role("delivery_boy"):
+        query.update(scope="round", delivery_boy_id=actor.id)
+    now = clock.now()
+    link = get_db().shared_links.find_one_and_update(
+        {**query, "revoked_at": None}, {"$set": {"revoked_at": now, "revoked_by": actor.as_doc()}},
+    )
+    if link is None:
+        if get_db().shared_links.find_one(query) is None:
+            raise NotFound("No such link.")
+        return get_db().shared_links.find_one(query)  # already revoked: nothing to do
+    audit.record(actor, "link.revoke", "shared_link", link_id, f"Revoked {link['scope']} link {link_id}")
+    link["revoked_at"] = now
+    return link
+
+
+def live_links(*, actor, delivery_boy_id=None):
+    """Links neither revoked nor expired, soonest expiry first, each with its `url`.
+
+    Staff see every link (or one delivery boy's); a delivery boy sees the links of his own round."""
+    if actor.has_role("delivery_boy"):
+        delivery_boy_id = actor.id
+    else:
+        actor.require(*STAFF_ROLES)
+    query = {"revoked_at": None, "expires_at": {"$gt": clock.now()}}
+    if delivery_boy_id:
+        query.update(scope="round", delivery_boy_id=delivery_boy_id)
+    links = list(get_db().shared_links.find(query).sort("expires_at", 1).limit(500))
+    names = _names([link["delivery_boy_id"] for link in links], "users")
+    names.update(_names([link["customer_id"] for link in links], "customers"))
+    for link in links:
+        link["url"] = link_url(link)
+        link["label"] = (
+            f"{names.get(link['delivery_boy_id'], link['delivery_boy_id'])}'s round"
+            if link["scope"] == "round"
+            else f"Bill {link['bill_id']} ({names.get(link['customer_id'], link['customer_id'])})"
+        )
+    return links
+
+
+def _names(ids_, collection):
+    wanted = sorted({i for i in ids_ if i})
+    if not wanted:
+        return {}
+    return {doc["_id"]: doc["name"] for doc in get_db()[collection].find({"_id": {"$in": wanted}}, {"name": 1})}
+
+
+def _stop(link, customer_id):
+    stops = schedule.stops_for({"_id": customer_id, "delivery_boy_id": link["delivery_boy_id"]}, link["date"])
+    return stops[0] if stops else None
+
+
+def round_customer(link, customer_id):
+    """The customer if he is a stop on the link's round (his delivery boy, something due that date), else None."""
+    stop = _stop(link, customer_id) if isinstance(customer_id, str) else None
+    return stop["customer"] if stop else None
+
+
+def _round_view(link, ip):
+    """The same context as the delivery boy's round page (deliveries.round_of), plus the link."""
+    day = clock.parse_day(link["date"])
+    stops = schedule.round_for(link["delivery_boy_id"], day)
+    boy = get_db().users.find_one({"_id": link["delivery_boy_id"]}, {"name": 1, "phone": 1}) or {"name": ""}
+    return {"link": link, "boy": boy, "day": day, "stops": stops, "load": schedule.van_load(stops),
+            "progress": schedule.progress(stops),
+            "can_confirm": deliveries.may_confirm_on(Actor.for_link(link, ip), day)}
+
+
+def _bill_view(link, ip):
+    bill = billing.get_bill(link["bill_id"], actor=Actor.for_link(link, ip))
+    customer = get_db().customers.find_one({"_id": bill["customer_id"]}) or {}
+    return {"link": link, "bill": bill, "customer": customer, "products": billing.products_for([bill])}
+
+
+def view_link(token, *, ip):
+    """What a link shows: its round (stops, progress) or its bill. The opening is audited as a use."""
+    link = open_link(token, ip=ip)
+    view = _round_view(link, ip) if link["scope"] == "round" else _bill_view(link, ip)
+    audit.record(Actor.for_link(link, ip), "link.open", "shared_link", link["_id"], f"Opened {link['scope']} link")
+    return view
+
+
+def _check_day(link, day, *, ip):
+    if not isinstance(day, str) or day.strip() != link["date"]:
+        out_of_scope(link, f"date {str(day)[:20]!r} instead of {link['date']}", ip=ip)
+
+
+def confirm_via_link(token, customer_id, day, quantities=None, *, reason=None, ip):
+    """Confirm one stop of the link's round through the delivery boy's own write path.
+
+    Only that date and only customers on that round; anything else is audited and NotFound, with
+    nothing written. Returns the round's page context with "stop" (as it now stands) and "deliveries"."""
+    link = open_link(token, ip=ip, scope="round")
+    _check_day(link, day, ip=ip)
+    stop = _stop(link, customer_id) if isinstance(customer_id, str) else None
+    if stop is None:
+        out_of_scope(link, f"confirmation for {str(customer_id)[:40]!r}, not on the round", ip=ip)
+    order_ids = {entry["order"]["_id"] for entry in stop["orders"]}
+    if quantities and not set(quantities) <= order_ids:
+        out_of_scope(link, "confirmation naming an order not at this stop", ip=ip)
+    done = deliveries.confirm_stop(customer_id, link["date"], quantities, reason=reason,
+                                   actor=Actor.for_link(link, ip))
+    return {**_round_view(link, ip), "stop": _stop(link, customer_id), "deliveries": done}
+
+
+def round_stop(token, customer_id, *, day=None, ip):
+    """One stop of the link's round: the round's page context with "stop" and "customer"; NotFound outside it."""
+    link = open_link(token, ip=ip, scope="round")
+    if day is not None:
+        _check_day(link, day, ip=ip)
+    stop = _stop(link, customer_id) if isinstance(customer_id, str) else None
+    if stop is None:
+        out_of_scope(link, f"stop {str(customer_id)[:40]!r}, not on the round", ip=ip)
+    return {**_round_view(link, ip), "stop": stop, "customer": stop["customer"]}
