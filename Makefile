@@ -31,8 +31,10 @@ db-start: setup
 db-stop: setup
 	$(FLASK) db-stop
 
+# Performance scripts: seed a realistic business on a fresh embedded server, time, print the figures.
 bench: setup
-	$(BIN)/python bench/run_all.py
+	PYTHONPATH=. $(BIN)/python bench/bench_round.py
+	PYTHONPATH=. $(BIN)/python bench/bench_billing.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

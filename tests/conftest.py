@@ -13,8 +13,9 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import Headers
 
-from webapp import create_app, migrate
+from webapp import close_limiter_storage, create_app, migrate
 from webapp.db import get_db, start_server_process
+from webapp.extensions import limiter
 from webapp.services import Actor
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
@@ -61,6 +62,8 @@ def mongo_uri():
     port = free_port()
     process = start_server_process(workdir / "data", port, log_path=workdir / "server.log", test_commands=True)
     yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    # Close the rate limiter's client while its server still answers (closing it later waits for one).
+    close_limiter_storage(limiter)
     process.terminate()
     try:
         process.wait(timeout=15)

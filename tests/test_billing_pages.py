@@ -1,4 +1,5 @@
 """Billing pages per role: staff run, lists, CSV, statement, payments; a customer's own bills only."""
+import re
 import time
 from datetime import datetime
 
@@ -221,3 +222,18 @@ def test_a_customer_sees_his_bills_and_not_anothers(client, login_as, billed):
         assert client.get(f"/me/bills/{other_bill['_id']}").status_code == 404
         assert client.get("/me/bills/BI-%00-nope").status_code == 404
         assert client.get("/staff/billing/").status_code == 403
+
+
+def test_a_customer_shares_his_bill_by_link_and_not_anothers(client, app, db, login_as, billed):
+    owner, customer, bill, other_bill = billed
+    login_as(owner)
+    with clock.frozen(AFTER_MONTH):
+        shared = client.post(f"/me/bills/{bill['_id']}/share", htmx=True)
+        assert shared.status_code == 200 and "<html" not in shared.get_data(as_text=True)
+        url = db.shared_links.find_one({"bill_id": bill["_id"]})
+        assert url["created_by"]["role"] == "customer"
+        token_url = re.search(r'value="(http[^"]+/l/[^"]+)"', shared.get_data(as_text=True)).group(1)
+        anonymous = app.test_client().get(token_url.replace("http://localhost", ""))
+        assert anonymous.status_code == 200 and "₹150.00" in anonymous.get_data(as_text=True)
+        assert client.post(f"/me/bills/{other_bill['_id']}/share").status_code == 404
+    assert db.shared_links.count_documents({}) == 1

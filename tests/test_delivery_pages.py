@@ -88,6 +88,8 @@ def test_partial_with_quantity_above_due_comes_back_422_with_the_field_error(cli
 
 @pytest.mark.parametrize("data", [
     {"outcome": "partial", "qty:SU-x:PR-y": "1"},
+    {"outcome": "partial", "qty:broken": "1"},
+    {"outcome": "partial", **{f"qty:SU-{n}:PR-1": "1" for n in range(101)}},
     {"outcome": "teleported"},
     {"outcome": "not_delivered"},
     {"outcome": "not_delivered", "reason": "ghosts"},

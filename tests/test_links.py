@@ -6,8 +6,8 @@ from itsdangerous import URLSafeSerializer
 
 from tests.links_fixtures import CLIENT_IP, DAY, END_OF_DAY, bills, now, round_, round_link, token_of  # noqa: F401
 from webapp import clock, demo
-from webapp.services import Actor, Conflict, Forbidden, NotFound, ServiceError, ValidationError, deliveries, links, orders, \
-    pause_requests
+from webapp.services import (Actor, Conflict, Forbidden, NotFound, ServiceError, ValidationError, deliveries, links,
+                             orders, pause_requests)
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 
@@ -75,8 +75,20 @@ def test_customers_and_suppliers_cannot_issue_links(round_, bills, make_user, no
         actor = Actor.for_user(make_user(role))
         with pytest.raises(Forbidden):
             links.issue_round_link(round_.ravi["_id"], DAY, actor=actor)
-        with pytest.raises(Forbidden):
-            links.issue_bill_link(bills["Anil"]["_id"], actor=actor)
+    with pytest.raises(Forbidden):
+        links.issue_bill_link(bills["Anil"]["_id"], actor=Actor.for_user(make_user("supplier")))
+    # A customer may share only his own bill: another's does not exist for him.
+    with pytest.raises(NotFound):
+        links.issue_bill_link(bills["Anil"]["_id"], actor=Actor.for_user(make_user("customer")))
+
+
+def test_a_customer_shares_his_own_bill(bills, db, now):
+    bill = bills["Anil"]
+    owner = db.users.find_one({"customer_id": bill["customer_id"]})
+    url = links.issue_bill_link(bill["_id"], actor=Actor.for_user(owner))
+    link = links.open_link(url.rsplit("/", 1)[1], ip=CLIENT_IP)
+    assert link["scope"] == "bill" and link["bill_id"] == bill["_id"]
+    assert link["created_by"]["id"] == owner["_id"]
 
 
 # ---------------------------------------------------------------- opening: tokens

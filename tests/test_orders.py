@@ -370,9 +370,9 @@ def test_due_for_and_the_staff_list_filters(milk, make_customer, staff):
         weekly = orders.create_subscription(north["_id"], items((milk, 1)), {"kind": "weekly", "weekdays": [3]},
                                             "2026-03-11", actor=staff)  # Thursdays
         one = orders.create_one_time_order(south["_id"], items((milk, 4)), "2026-03-13", actor=staff)
-        assert [o["_id"] for o, _ in orders.due_for(date(2026, 3, 12))] == [weekly["_id"]]
-        assert [o["_id"] for o, _ in orders.due_for(date(2026, 3, 13))] == [one["_id"]]
-        assert orders.due_for(date(2026, 3, 12), [south["_id"]]) == []
+        assert [o["_id"] for o, _ in schedule.due_for(date(2026, 3, 12))] == [weekly["_id"]]
+        assert [o["_id"] for o, _ in schedule.due_for(date(2026, 3, 13))] == [one["_id"]]
+        assert schedule.due_for(date(2026, 3, 12), [south["_id"]]) == []
         assert [o["_id"] for o in orders.list_orders(area="South", actor=staff)] == [one["_id"]]
         assert [o["_id"] for o in orders.list_orders(kind="SUBSCRIPTION", actor=staff)] == [weekly["_id"]]
         assert [o["_id"] for o in orders.list_orders(day="2026-03-19", actor=staff)] == [weekly["_id"]]
@@ -411,4 +411,4 @@ def test_demo_step_seeds_subscriptions_and_one_time_orders(make_product, make_cu
         assert {s["pattern"]["kind"] for s in context["subscriptions"]} == {"daily", "alternate", "weekly"}
         assert min(s["start_date"] for s in context["subscriptions"]) == "2026-02-03"
         assert [o["delivery_date"] for o in context["one_time_orders"]][:2] == ["2026-02-26", "2026-03-06"]
-        assert len(orders.due_for(date(2026, 3, 1))) >= 3
+        assert len(schedule.due_for(date(2026, 3, 1))) >= 3

@@ -44,14 +44,17 @@ def register_extensions(app):
     if not app.config["RATELIMIT_STORAGE_URI"]:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["MONGO_URI"]
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"database_name": app.config["MONGO_DBNAME"] + "_limits"})
+    # The limiter's own MongoClient: fail as fast as the app's client when the database is away.
+    app.config["RATELIMIT_STORAGE_OPTIONS"].setdefault("serverSelectionTimeoutMS",
+                                                       app.config["MONGO_SERVER_SELECTION_MS"])
     csrf.init_app(app)
     limiter.init_app(app)
-    atexit.register(_close_limiter_storage, limiter)
+    atexit.register(close_limiter_storage, limiter)
     init_login(app)
     app.after_request(set_security_headers)
 
 
-def _close_limiter_storage(limiter):
+def close_limiter_storage(limiter):
     # limits' MongoDB storage builds its client lazily and closes it in __del__, which runs during
     # interpreter shutdown: building a client then fails noisily, and closing a live one can hang.
     # Close it (or mark a never-built one absent) while the interpreter is still whole.

@@ -95,7 +95,7 @@ def seed_deliveries(actor, context):
     from datetime import timedelta
 
     from webapp import clock
-    from webapp.services import deliveries, orders, schedule
+    from webapp.services import deliveries, schedule
 
     placed = context.get("subscriptions", []) + context.get("one_time_orders", [])
     starts = [clock.parse_day(o.get("start_date") or o["delivery_date"]) for o in placed]
@@ -104,7 +104,7 @@ def seed_deliveries(actor, context):
         return
     count = 0
     for day in schedule.days_between(min(starts), yesterday):
-        for order, due in orders.due_for(day):
+        for order, due in schedule.due_for(day):
             count += 1
             delivered, reason = None, None
             if count % 23 == 0:

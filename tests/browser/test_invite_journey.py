@@ -45,3 +45,18 @@ def test_staff_creates_customer_who_sets_password_through_invite_and_signs_in(li
     expect(again).to_have_url(re.compile(r"/me/$"))
     again.goto(f"{live_server}/me/profile")
     expect(again.locator("textarea[name=address]")).to_have_value("7 MG Road, 2nd floor")
+
+
+def test_staff_reorder_a_route_with_the_up_button(live_server, new_page, make_user, make_customer):
+    make_user("marketing", email="manoj@example.test", password="marketing-pass-1")
+    boy = make_user("delivery_boy", name="Raju")
+    for name in ("Anil", "Bina", "Chetan"):
+        make_customer(name=name, delivery_boy_id=boy["_id"])
+    page = new_page("phone")
+    sign_in(page, live_server, "manoj@example.test", "marketing-pass-1")
+    page.goto(f"{live_server}/staff/routes/{boy['_id']}")
+    page.click("button[aria-label='Move Chetan up']")
+    expect(page.locator("ol.route > li").nth(1)).to_contain_text("2. Chetan")
+    expect(page).to_have_url(re.compile(r"/staff/routes/"))  # swapped in place, no navigation
+    page.reload()
+    expect(page.locator("ol.route > li").nth(2)).to_contain_text("3. Bina")

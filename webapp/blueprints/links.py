@@ -18,12 +18,17 @@ from webapp.services import ValidationError, links, pause_requests
 bp = audience_blueprint("links", __name__, url_prefix="/l", roles={PUBLIC})
 
 
+def _link_id():
+    """The link id the request's token names (signature checked, no database), or None."""
+    return links.link_id_from_token((request.view_args or {}).get("token", ""))
+
+
 def _link_key():
-    return "link:" + (links.link_id_from_token(request.view_args.get("token", "")) or "")
+    return f"link:{_link_id()}"
 
 
 def _not_a_link():
-    return links.link_id_from_token((request.view_args or {}).get("token", "")) is None
+    return _link_id() is None
 
 
 # Per link: every page view and action of one link, across every worker (storage: MongoDB).
@@ -36,6 +41,7 @@ limiter.shared_limit(lambda: current_app.config["LINK_REFUSAL_RATE_LIMIT"], scop
 
 @bp.after_request
 def private_page_headers(response):
+    """Keep the token out of Referer headers, caches and search engines (refusals and 429s too)."""
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"

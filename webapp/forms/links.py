@@ -27,6 +27,10 @@ class BillLinkForm(FlaskForm):
     expires_at = DateTimeLocalField("Expires", format=EXPIRY_FORMATS, validators=[Optional()])
 
 
+class ShareBillForm(FlaskForm):
+    """A customer: a read-only link to one of his bills (no fields: the bill is in the URL)."""
+
+
 class ShareRoundForm(FlaskForm):
     """A delivery boy: a link to his own round on one date."""
 

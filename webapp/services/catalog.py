@@ -118,6 +118,11 @@ def get_product(product_id):
 def orderable_product(product_id, field="items"):
     """The product if it may go on a new order; ValidationError (on `field`) if unknown or discontinued."""
     product = get_db().products.find_one({"_id": product_id}) if isinstance(product_id, str) else None
+    return ensure_orderable(product, field)
+
+
+def ensure_orderable(product, field="items"):
+    """The rule itself, for a product already read (None: unknown): only active products go on new orders."""
     if product is None:
         raise ValidationError("Choose a product from the catalogue.", field=field)
     if product["status"] != "active":

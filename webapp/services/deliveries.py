@@ -266,7 +266,7 @@ def confirm_stop(customer_id, day, quantities=None, *, reason=None, delivery_boy
         check_actor(actor, customer, clock.today())
         raise
     check_actor(actor, customer, parsed_day)
-    due = schedule.due_on(schedule.orders_for_day(parsed_day, [customer_id]), parsed_day)
+    due = schedule.due_for(parsed_day, [customer_id])
     if not due:
         raise Conflict("Nothing is due at this stop on that date.")
     # Check every order before writing any, so a bad quantity on one leaves the stop untouched.

@@ -17,7 +17,7 @@ def for_day(day, *, actor):
     actor.require("supplier", *STAFF_ROLES)
     day = validate.day(day)
     db = get_db()
-    due = schedule.due_on(schedule.orders_for_day(day), day)
+    due = schedule.due_for(day)
     totals = {}
     for _, quantities in due:
         for product_id, qty in quantities.items():

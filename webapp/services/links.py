@@ -184,9 +184,12 @@ def issue_bill_link(bill_id, *, actor, expires_at=None):
 
 
 def create_bill_link(bill_id, *, actor, expires_at=None):
-    """issue_bill_link, returning the record."""
-    actor.require(*STAFF_ROLES)
+    """issue_bill_link, returning the record. Staff for any bill; a customer for his own."""
+    if not actor.has_role("customer"):
+        actor.require(*STAFF_ROLES)
     bill = get_db().bills.find_one({"_id": bill_id}, {"customer_id": 1}) if isinstance(bill_id, str) else None
+    if actor.has_role("customer") and (bill is None or bill["customer_id"] != actor.customer_id):
+        raise NotFound("No such bill.")
     if bill is None:
         raise ValidationError("No such bill.", field="bill_id")
     default = clock.now() + timedelta(days=current_app.config["BILL_LINK_DAYS"])

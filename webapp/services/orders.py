@@ -122,11 +122,7 @@ def clean_items(items, customer):
     prices = customer.get("custom_prices") or {}
     cleaned = []
     for product_id, qty in wanted:
-        product = products.get(product_id)
-        if product is None:
-            raise ValidationError("No such product.", field="items")
-        if product.get("status") != "active":
-            raise ValidationError(f"{product['name']} is discontinued and cannot be ordered.", field="items")
+        product = catalog.ensure_orderable(products.get(product_id), field="items")
         price = prices.get(product_id) or product["price_paise"]
         cleaned.append({"product_id": product_id, "qty": qty, "unit_price_paise": price})
     return cleaned
@@ -699,29 +695,6 @@ def _area_skips_from(customer, start):
 
 # ---------------------------------------------------------------- reading many orders
 
-def candidates_for(day, customer_ids=None):
-    """Orders that might bring something on `day`; `schedule.due_on` decides.
-
-    Two indexed queries rather than one `$or` (with `$in`, the embedded server answers an `$or` by
-    scanning the collection); end and stop dates are left to the engine.
-    """
-    day = clock.parse_day(day)
-    iso = day.isoformat()
-    subscriptions = {"kind": SUBSCRIPTION, "status": {"$in": ["ACTIVE", "PAUSED", "STOPPED"]},
-                     "start_date": {"$lte": iso}}
-    one_time = {"kind": ONE_TIME, "delivery_date": iso, "status": {"$ne": "CANCELLED"}}
-    if customer_ids is not None:
-        subscriptions["customer_id"] = one_time["customer_id"] = {"$in": list(customer_ids)}
-    found = [order for order in get_db().orders.find(subscriptions) if schedule.within_term(order, day)]
-    found.extend(get_db().orders.find(one_time))
-    return sorted(found, key=lambda order: order["_id"])
-
-
-def due_for(day, customer_ids=None):
-    """[(order, {product_id: qty})] due on `day`, for all customers or the given ones."""
-    return schedule.due_on(candidates_for(day, customer_ids), day)
-
-
 def customers_by_id(customer_ids):
     """{customer_id: customer} for the order lists (one query)."""
     return {c["_id"]: c for c in get_db().customers.find({"_id": {"$in": list(customer_ids)}})}
@@ -778,7 +751,7 @@ def customer_calendar(customer_id, month, *, actor):
     month = validate.month(month)
     days = clock.month_days(month)
     first, last = days[0].isoformat(), days[-1].isoformat()
-    # Two queries rather than one `$or` (see candidates_for); the engine decides per day.
+    # Two queries rather than one `$or` (see schedule.orders_for_day); the engine decides per day.
     orders = list(get_db().orders.find({"customer_id": customer_id, "kind": SUBSCRIPTION,
                                         "status": {"$ne": "DRAFT"}, "start_date": {"$lte": last}}))
     orders += get_db().orders.find({"customer_id": customer_id, "kind": ONE_TIME,

@@ -158,6 +158,11 @@ def orders_for_day(day, customer_ids=None):
     return found
 
 
+def due_for(day, customer_ids=None):
+    """[(order, {product_id: qty})] due on `day`, for every customer or for `customer_ids`."""
+    return due_on(orders_for_day(day, customer_ids), day)
+
+
 def stops_for(customer_query, day):
     """The stops (customers with something due on `day`) matching `customer_query`, in route order.
 
@@ -198,9 +203,9 @@ def stops_for(customer_query, day):
         stop["orders"].append({
             "order": order,
             "one_time": order["kind"] == "ONE_TIME",
-            "lines": [{"product_id": pid, "name": products.get(pid, {}).get("name", pid),
-                       "unit": products.get(pid, {}).get("unit", ""), "qty": qty}
-                      for pid, qty in sorted(quantities.items(), key=lambda kv: products.get(kv[0], {}).get("name", ""))],
+            "lines": sorted(({"product_id": pid, "name": products.get(pid, {}).get("name", pid),
+                              "unit": products.get(pid, {}).get("unit", ""), "qty": qty}
+                             for pid, qty in quantities.items()), key=lambda line: line["name"]),
             "delivery": deliveries.get(order["_id"]),
         })
     for stop in stops.values():

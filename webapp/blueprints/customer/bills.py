@@ -2,9 +2,11 @@
 from flask import render_template
 from flask_login import current_user
 
+from webapp import htmx
 from webapp.blueprints.customer import bp
+from webapp.forms.links import ShareBillForm
 from webapp.net import client_ip
-from webapp.services import Actor, billing
+from webapp.services import Actor, billing, links
 
 
 def actor():
@@ -21,4 +23,19 @@ def bills():
 @bp.get("/bills/<bill_id>")
 def bill(bill_id):
     """One of my bills (another customer's answers 404)."""
-    return render_template("customer/bills/bill.html", **billing.bill_view(bill_id, actor=actor()))
+    return render_template("customer/bills/bill.html", share_form=ShareBillForm(),
+                           **billing.bill_view(bill_id, actor=actor()))
+
+
+@bp.post("/bills/<bill_id>/share")
+def share_bill(bill_id):
+    """A read-only link to one of my bills, to send on WhatsApp (another customer's bill answers 404)."""
+    form = ShareBillForm()
+    if not form.validate_on_submit():
+        return htmx.render("customer/bills/bill.html", "customer/bills/_share.html", status=422,
+                           share_form=form, **billing.bill_view(bill_id, actor=actor()))
+    link = links.create_bill_link(bill_id, actor=actor())
+    link["url"] = links.link_url(link)
+    context = billing.bill_view(bill_id, actor=actor())
+    return htmx.render("customer/bills/bill.html", "customer/bills/_share.html", link=link,
+                       share_form=form, share_text=f"EarlyBird bill {bill_id}:", **context)

@@ -57,12 +57,12 @@ def confirm_and_render(boy_id, customer_id, date, who, confirm_url, round_endpoi
                                     actor=who)
         except ValidationError as error:
             apply_service_error(form, error)
-            errors = dict(error.errors)
+            errors = dict(error.errors) or {None: error.message}
     else:
         errors = {name: messages[0] for name, messages in form.errors.items()}
     if not errors and not htmx.is_htmx():
         return redirect(url_for(round_endpoint, date=date, **round_values), code=303)
-    context = deliveries.round_of(boy_id, DayForm(data={"date": date}).day(), actor=who)
+    context = deliveries.round_of(boy_id, DayForm(formdata=None, data={"date": date}).day(), actor=who)
     stop = next((s for s in context["stops"] if s["customer"]["_id"] == customer_id), None)
     if stop is None:
         raise NotFound("No such stop on this round.")
