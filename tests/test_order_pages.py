@@ -139,7 +139,7 @@ def test_staff_pages_access(client, login_as, role, status, subscriber):
     with clock.frozen(MORNING):
         for url in ("/staff/orders", f"/staff/orders/{subscriber[1]['_id']}", "/staff/orders/skips",
                     "/staff/orders/late-requests", f"/staff/customers/{customer_id}/orders",
-                    f"/staff/orders/new/subscription?customer_id={customer_id}"):
+                    f"/staff/customers/{customer_id}/orders/new/subscription"):
             assert client.get(url).status_code == status, url
 
 
@@ -192,8 +192,8 @@ def test_staff_order_page_history_and_new_order(client, login_as, subscriber, mi
         page = client.get(f"/staff/orders/{sub['_id']}")
         assert page.status_code == 200 and b"History" in page.data and b"Subscription for" in page.data
         assert client.get("/staff/orders/SU-nope").status_code == 404
-        assert client.get("/staff/orders/new/one-time?customer_id=CU-nope").status_code == 404
-        response = client.post(f"/staff/orders/new/one-time?customer_id={user['customer_id']}", data={
+        assert client.get("/staff/customers/CU-nope/orders/new/one-time").status_code == 404
+        response = client.post(f"/staff/customers/{user['customer_id']}/orders/new/one-time", data={
             "items-0-product_id": milk["_id"], "items-0-qty": "2", "delivery_date": "2026-03-10"})
         assert response.status_code == 303
     assert db.orders.find_one({"kind": "ONE_TIME"})["source"] == "staff"
@@ -241,7 +241,7 @@ def test_staff_save_a_draft_then_activate_it(client, login_as, make_customer, mi
     login_as("admin")
     customer = make_customer()
     with clock.frozen(MORNING):
-        response = client.post(f"/staff/orders/new/subscription?customer_id={customer['_id']}", data={
+        response = client.post(f"/staff/customers/{customer['_id']}/orders/new/subscription", data={
             "items-0-product_id": milk["_id"], "items-0-qty": "1", "pattern": "daily",
             "start_date": "2026-03-11", "draft": "y"})
         assert response.status_code == 303

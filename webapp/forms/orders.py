@@ -24,9 +24,8 @@ class CheckboxesField(SelectMultipleField):
 
 
 class OrderForm(FlaskForm):
-    """Shared part: the customer (staff only) and the lines."""
+    """Shared part: the lines."""
 
-    customer_id = HiddenField("Customer")
     items = FieldList(FormField(ItemForm), min_entries=ITEM_ROWS, max_entries=ITEM_ROWS)
 
     def __init__(self, *args, products=(), **kwargs):

@@ -1,9 +1,12 @@
 """Staff order pages: the list with filters, one order with its history, placing and changing orders,
 a customer's orders and calendar (loaded into the customer page), area-wide skips and late requests."""
+from functools import partial
+
 from flask import render_template, request, url_for
 from flask_login import current_user
 
 from webapp import clock, htmx
+from webapp.blueprints import order_actions
 from webapp.blueprints.admin import bp
 from webapp.blueprints.customer.calendar import calendar_context
 from webapp.forms import apply_service_error
@@ -51,11 +54,7 @@ def orders_list():
 
 def order_page(order_id, status=200, **forms):
     order = orders.get_order(order_id, actor=actor())
-    forms.setdefault("pause_form", PauseForm(formdata=None))
-    forms.setdefault("resume_form", ResumeForm(formdata=None))
-    forms.setdefault("stop_form", StopForm(formdata=None))
-    forms.setdefault("cancel_form", OverrideForm(formdata=None))
-    forms.setdefault("activate_form", OverrideForm(formdata=None))
+    forms = order_actions.action_forms(forms)
     return render_template(
         "admin/orders/show.html", order=order, actions=ACTIONS, staff=True,
         customer=orders.customers_by_id([order["customer_id"]]).get(order["customer_id"]),
@@ -70,14 +69,8 @@ def order(order_id):
 
 
 def run_action(order_id, form_name, form, call):
-    if form.validate_on_submit():
-        try:
-            call()
-        except (ValidationError, Conflict) as error:
-            apply_service_error(form, error)
-            return order_page(order_id, error.status, **{form_name: form})
-        return htmx.redirect_after_post(url_for("admin.order", order_id=order_id))
-    return order_page(order_id, 422, **{form_name: form})
+    return order_actions.run(form, form_name, call, page=partial(order_page, order_id),
+                             done_url=url_for("admin.order", order_id=order_id))
 
 
 @bp.post("/orders/<order_id>/cancel")
@@ -124,18 +117,11 @@ def new_order_page(form, kind, customer, status=200):
     return render_template("admin/orders/new.html", form=form, kind=kind, customer=customer, staff=True), status
 
 
-def ordering_for():
-    """The customer an order is being placed for (?customer_id= or the posted field)."""
-    customer_id = request.values.get("customer_id", "")
-    return customers.staff_customer(customer_id, actor=actor())
-
-
-@bp.route("/orders/new/subscription", methods=["GET", "POST"])
-def new_subscription():
+@bp.route("/customers/<customer_id>/orders/new/subscription", methods=["GET", "POST"])
+def new_subscription(customer_id):
     """Start a subscription for a customer."""
-    customer = ordering_for()
-    form = SubscriptionForm(products=catalog.list_products(include_discontinued=False),
-                            data={"customer_id": customer["_id"]})
+    customer = customers.staff_customer(customer_id, actor=actor())
+    form = SubscriptionForm(products=catalog.list_products(include_discontinued=False))
     if form.validate_on_submit():
         try:
             created = orders.create_subscription(customer["_id"], form.item_list(), form.pattern_data(),
@@ -148,12 +134,11 @@ def new_subscription():
     return new_order_page(form, "subscription", customer, 422 if form.is_submitted() else 200)
 
 
-@bp.route("/orders/new/one-time", methods=["GET", "POST"])
-def new_one_time_order():
+@bp.route("/customers/<customer_id>/orders/new/one-time", methods=["GET", "POST"])
+def new_one_time_order(customer_id):
     """Place a one-time order for a customer."""
-    customer = ordering_for()
-    form = OneTimeOrderForm(products=catalog.list_products(include_discontinued=False),
-                            data={"customer_id": customer["_id"]})
+    customer = customers.staff_customer(customer_id, actor=actor())
+    form = OneTimeOrderForm(products=catalog.list_products(include_discontinued=False))
     if form.validate_on_submit():
         try:
             created = orders.create_one_time_order(customer["_id"], form.item_list(), form.delivery_date.data,

@@ -1,13 +1,16 @@
 """The customer's own orders: list, place a subscription or a one-time order, pause, resume, stop, cancel."""
+from functools import partial
+
 from flask import render_template, url_for
 from flask_login import current_user
 
 from webapp import htmx
+from webapp.blueprints import order_actions
 from webapp.blueprints.customer import bp
 from webapp.forms import apply_service_error
 from webapp.forms.orders import OneTimeOrderForm, OverrideForm, PauseForm, ResumeForm, StopForm, SubscriptionForm
 from webapp.net import client_ip
-from webapp.services import Actor, Conflict, ValidationError, catalog, orders
+from webapp.services import Actor, ValidationError, catalog, orders
 
 # Templates of both audiences describe a pattern the same way.
 bp.add_app_template_global(orders.describe_pattern, "describe_pattern")
@@ -69,10 +72,7 @@ def new_one_time_order():
 def order_page(order_id, status=200, **forms):
     """One order with its action forms; a failed form is passed in so its errors show by its fields."""
     order = orders.get_order(order_id, actor=actor())
-    forms.setdefault("pause_form", PauseForm(formdata=None))
-    forms.setdefault("resume_form", ResumeForm(formdata=None))
-    forms.setdefault("stop_form", StopForm(formdata=None))
-    forms.setdefault("cancel_form", OverrideForm(formdata=None))
+    forms = order_actions.action_forms(forms)
     return render_template("customer/orders/show.html", order=order, actions=ACTIONS, staff=False,
                            products=catalog.products_by_id([i["product_id"] for i in order["items"]]),
                            **forms), status
@@ -85,14 +85,8 @@ def order(order_id):
 
 
 def run_action(order_id, form_name, form, call):
-    if form.validate_on_submit():
-        try:
-            call()
-        except (ValidationError, Conflict) as error:
-            apply_service_error(form, error)
-            return order_page(order_id, error.status, **{form_name: form})
-        return htmx.redirect_after_post(url_for("customer.order", order_id=order_id))
-    return order_page(order_id, 422, **{form_name: form})
+    return order_actions.run(form, form_name, call, page=partial(order_page, order_id),
+                             done_url=url_for("customer.order", order_id=order_id))
 
 
 @bp.post("/orders/<order_id>/cancel")
