@@ -9,7 +9,7 @@ from pymongo.errors import PyMongoError
 
 from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH, deliver, milk, order_once, paneer, subscribe  # noqa: F401
 from webapp import clock
-from webapp.services import Actor, Forbidden, ValidationError, billing
+from webapp.services import Actor, Conflict, Forbidden, ValidationError, billing
 
 LATER = datetime(2026, 5, 3, 9, 0)
 
@@ -335,3 +335,36 @@ def test_demo_step_bills_last_month_and_records_payments(db, system, story):
     assert bill["month"] == MONTH
     assert db.payments.count_documents({}) == 1
     assert db.bills.find_one()["status"] == "PAID"
+
+
+def test_a_correction_made_during_the_run_is_billed_as_corrected(db, system, make_customer, milk, subscribe,
+                                                                deliver, monkeypatch):
+    """The run reads the month first and issues bills later: a correction in between must not be billed stale."""
+    customer = make_customer()
+    subscription = subscribe(customer, milk, qty=2)
+    deliver(subscription, APRIL[:3])
+    issue = billing._issue_bills
+
+    def correct_then_issue(bills):
+        monkeypatch.setattr(billing, "_issue_bills", issue)  # once
+        deliver(subscription, [APRIL[0]], {milk["_id"]: 1})  # staff correct day 1 after the read pass
+        return issue(bills)
+
+    monkeypatch.setattr(billing, "_issue_bills", correct_then_issue)
+    run(system)
+    [bill] = bills_of(db, customer)
+    assert [line["qty"] for line in bill["lines"]] == [1, 2, 2]
+    assert bill["total_paise"] == 5 * 5000
+    assert bill["_id"] == "BI-202604-0001"  # the stale attempt consumed no number
+    with clock.frozen(AFTER_MONTH):
+        assert billing.reconcile(MONTH)["ok"]
+
+
+def test_a_correction_after_the_bill_is_refused_under_the_guard(db, system, make_customer, milk, subscribe, deliver):
+    customer = make_customer()
+    subscription = subscribe(customer, milk)
+    deliver(subscription, APRIL[:2])
+    run(system)
+    with pytest.raises(Conflict, match="already on bill BI-202604-0001"):
+        deliver(subscription, [APRIL[0]], {milk["_id"]: 0}, reason="door_locked")
+    assert db.billing_guards.find_one({"_id": f"{customer['_id']}:{MONTH}"})["writes"] >= 3

@@ -21,7 +21,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from webapp import clock
 from webapp.db import get_db, in_transaction
-from webapp.services import Conflict, NotFound, ValidationError, audit, ids, validate
+from webapp.services import Conflict, NotFound, ValidationError, audit, guards, ids, validate
 
 RUN_ROLES = ("admin",)
 MONEY_ROLES = ("admin", "support")
@@ -33,11 +33,15 @@ ISSUE_BATCH = 50  # bills issued per transaction (one number range, one insert, 
 ISSUE_ATTEMPTS = 5  # a customer's bill rebuilt after a concurrent run billed part of it first
 STALE_JOB = timedelta(minutes=10)  # a running job silent this long was killed with its process
 DELIVERY_FIELDS = {"_id": 1, "order_id": 1, "order_kind": 1, "customer_id": 1, "date": 1, "status": 1,
-                   "lines": 1, "amount_paise": 1, "confirmed_at": 1}
+                   "lines": 1, "amount_paise": 1, "confirmed_at": 1, "revisions": 1}
 
 
 class AdjustmentTaken(Exception):
     """A concurrent run put one of these adjustments on its bill first."""
+
+
+class DeliveryChanged(Exception):
+    """A delivery on this bill was corrected after the run read it: the bill must be rebuilt."""
 
 
 # ---------------------------------------------------------------- dates and money
@@ -85,6 +89,7 @@ def bill_lines(deliveries):
                 continue
             lines.append({
                 "delivery_id": delivery["_id"],
+                "delivery_revision": delivery.get("revisions"),  # the version of the delivery billed
                 "date": delivery["date"],
                 "order_id": delivery["order_id"],
                 "order_kind": delivery.get("order_kind"),
@@ -199,14 +204,22 @@ def _subscription_days(db, month):
 def _issue_bills(bills):
     """Insert bills with consecutive numbers in one transaction: all of them or none (no number consumed).
 
-    Raises DuplicateKeyError/BulkWriteError (a delivery already billed) or AdjustmentTaken untouched.
+    Raises DuplicateKeyError/BulkWriteError (a delivery already billed), AdjustmentTaken or
+    DeliveryChanged (a delivery corrected since it was read) untouched.
     """
     db = get_db()
     adjustment_ids = {a["adjustment_id"]: bill for bill in bills for a in bill["adjustments"]}
+    billed_revisions = {line["delivery_id"]: line["delivery_revision"] for bill in bills for line in bill["lines"]}
 
     def work(session):
+        # Numbers first: the counter document is created outside the transaction, so it must exist
+        # before the transaction's first read fixes its snapshot.
         for bill, number in zip(bills, ids.new_bill_ids(bills[0]["month"], len(bills), session=session)):
             bill["_id"] = number
+        guards.touch([(bill["customer_id"], bill["month"]) for bill in bills], session=session)
+        current = db.deliveries.find({"_id": {"$in": list(billed_revisions)}}, {"revisions": 1}, session=session)
+        if any(billed_revisions[d["_id"]] != d.get("revisions") for d in current):
+            raise DeliveryChanged()
         db.bills.insert_many(bills, session=session)
         for adjustment_id, bill in adjustment_ids.items():
             taken = db.adjustments.update_one({"_id": adjustment_id, "bill_id": None},
@@ -228,9 +241,11 @@ def _issue_with_retry(bill_for, customer_id, deliveries, adjustments, billed, ha
             return None
         try:
             return _issue_bills([bill])[0]
-        except (DuplicateKeyError, BulkWriteError, AdjustmentTaken):
+        except (DuplicateKeyError, BulkWriteError, AdjustmentTaken, DeliveryChanged):
             if attempt == ISSUE_ATTEMPTS - 1:
                 raise
+            deliveries = [d for d in db.deliveries.find({"_id": {"$in": [d["_id"] for d in deliveries]}},
+                                                        DELIVERY_FIELDS) if (d.get("amount_paise") or 0) > 0]
             for other in db.bills.find({"customer_id": customer_id, "month": bill["month"]},
                                        {"kind": 1, "lines.delivery_id": 1}):
                 billed.update(line["delivery_id"] for line in other.get("lines") or [])
@@ -297,8 +312,8 @@ def run_month(month, *, actor, job_id=None):
     def issue_batch():
         try:
             issued = _issue_bills([bill for _, bill in batch]) if batch else []
-        except (DuplicateKeyError, BulkWriteError, AdjustmentTaken):
-            # A concurrent run billed some of these first: issue them one by one, each rebuilt from what is left.
+        except (DuplicateKeyError, BulkWriteError, AdjustmentTaken, DeliveryChanged):
+            # A concurrent run billed some of these first, or a delivery was corrected since it was read: issue them one by one, each rebuilt from what is left.
             issued = [_issue_with_retry(bill_for, customer_id, deliveries_by_customer.get(customer_id, []),
                                         adjustments_by_customer.get(customer_id, []), billed, customer_id in regular)
                       for customer_id, _ in batch]
@@ -329,12 +344,6 @@ def run_month(month, *, actor, job_id=None):
                  f"Billed {month}: {summary['bills_issued']} bills, {summary['amount_paise']} paise",
                  changes={"run_id": run_id, "bills_issued": summary["bills_issued"]})
     return summary
-
-
-def is_delivery_billed(customer_id, delivery_id, *, session=None):
-    """Is this delivery on an issued bill? One lookup on the delivery_billed_once index."""
-    query = {"customer_id": customer_id, "lines.delivery_id": delivery_id}
-    return get_db().bills.find_one(query, {"_id": 1}, session=session) is not None
 
 
 # ---------------------------------------------------------------- jobs (the run started from the web page)

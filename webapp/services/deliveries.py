@@ -9,8 +9,8 @@ from pymongo.errors import DuplicateKeyError
 
 from webapp import clock
 from webapp.db import get_db, in_transaction
-from webapp.services import STAFF_ROLES, Conflict, Forbidden, NotFound, ValidationError, audit, ids, orders, \
-    schedule, validate
+from webapp.services import STAFF_ROLES, Conflict, Forbidden, NotFound, ValidationError, audit, guards, ids, \
+    orders, schedule, validate
 
 DELIVERED = "DELIVERED"
 PARTIALLY_DELIVERED = "PARTIALLY_DELIVERED"
@@ -124,10 +124,10 @@ def price_lines(lines, customer, products, existing):
     return lines
 
 
-def billed_on(delivery):
+def billed_on(delivery, *, session=None):
     """The id of the bill naming this delivery, or None (an index lookup)."""
     bill = get_db().bills.find_one(
-        {"customer_id": delivery["customer_id"], "lines.delivery_id": delivery["_id"]}, {"_id": 1})
+        {"customer_id": delivery["customer_id"], "lines.delivery_id": delivery["_id"]}, {"_id": 1}, session=session)
     return bill["_id"] if bill else None
 
 
@@ -211,6 +211,14 @@ def confirm(order_id, day, delivered=None, *, reason=None, actor):
     new_id = ids.new_id("DL", day)
 
     def write(session):
+        # The check above answers quickly; this one, made under the customer-month guard that a bill
+        # insert also writes, is the guarantee: a bill issued meanwhile makes this transaction retry.
+        guards.touch([(customer["_id"], fields["month"])], session=session)
+        current = db.deliveries.find_one(key, {"_id": 1, "customer_id": 1}, session=session)
+        bill_id = billed_on(current, session=session) if current else None
+        if bill_id:
+            raise Conflict(f"This delivery is already on bill {bill_id}; a correction goes on the next bill "
+                           f"as an adjustment.")
         before = _upsert(key, fields, new_id, now, session)
         after = db.deliveries.find_one(key, session=session)
         if order["kind"] == "ONE_TIME":
