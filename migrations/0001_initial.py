@@ -85,6 +85,9 @@ INDEXES = {
                    unique=True, partialFilterExpression={"status": "PENDING"}),
         IndexModel([("status", ASC), ("created_at", ASC)], name="status_created"),
     ],
+    "billing_guards": [
+        IndexModel([("month", ASC)], name="month"),
+    ],
     "audit_log": [
         IndexModel([("entity", ASC), ("entity_id", ASC), ("at", DESC)], name="entity_at"),
         IndexModel([("at", DESC)], name="at"),

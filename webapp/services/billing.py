@@ -33,7 +33,7 @@ ISSUE_BATCH = 50  # bills issued per transaction (one number range, one insert, 
 ISSUE_ATTEMPTS = 5  # a customer's bill rebuilt after a concurrent run billed part of it first
 STALE_JOB = timedelta(minutes=10)  # a running job silent this long was killed with its process
 DELIVERY_FIELDS = {"_id": 1, "order_id": 1, "order_kind": 1, "customer_id": 1, "date": 1, "status": 1,
-                   "lines": 1, "amount_paise": 1, "confirmed_at": 1, "revisions": 1}
+                   "lines": 1, "amount_paise": 1, "confirmed_at": 1}
 
 
 class AdjustmentTaken(Exception):
@@ -89,7 +89,6 @@ def bill_lines(deliveries):
                 continue
             lines.append({
                 "delivery_id": delivery["_id"],
-                "delivery_revision": delivery.get("revisions"),  # the version of the delivery billed
                 "date": delivery["date"],
                 "order_id": delivery["order_id"],
                 "order_kind": delivery.get("order_kind"),
@@ -201,24 +200,23 @@ def _subscription_days(db, month):
     return {customer: (len(paused[customer]), len(skipped[customer])) for customer in set(paused) | set(skipped)}
 
 
-def _issue_bills(bills):
+def _issue_bills(bills, guard_counts):
     """Insert bills with consecutive numbers in one transaction: all of them or none (no number consumed).
 
     Raises DuplicateKeyError/BulkWriteError (a delivery already billed), AdjustmentTaken or
-    DeliveryChanged (a delivery corrected since it was read) untouched.
+    DeliveryChanged (a delivery written since the run read them: its guard count moved from
+    `guard_counts`) untouched.
     """
     db = get_db()
     adjustment_ids = {a["adjustment_id"]: bill for bill in bills for a in bill["adjustments"]}
-    billed_revisions = {line["delivery_id"]: line["delivery_revision"] for bill in bills for line in bill["lines"]}
 
     def work(session):
         # Numbers first: the counter document is created outside the transaction, so it must exist
         # before the transaction's first read fixes its snapshot.
         for bill, number in zip(bills, ids.new_bill_ids(bills[0]["month"], len(bills), session=session)):
             bill["_id"] = number
-        guards.touch([(bill["customer_id"], bill["month"]) for bill in bills], session=session)
-        current = db.deliveries.find({"_id": {"$in": list(billed_revisions)}}, {"revisions": 1}, session=session)
-        if any(billed_revisions[d["_id"]] != d.get("revisions") for d in current):
+        if not guards.hold_for_billing([bill["customer_id"] for bill in bills], bills[0]["month"], guard_counts,
+                                       session=session):
             raise DeliveryChanged()
         db.bills.insert_many(bills, session=session)
         for adjustment_id, bill in adjustment_ids.items():
@@ -231,8 +229,9 @@ def _issue_bills(bills):
     return in_transaction(work)
 
 
-def _issue_with_retry(bill_for, customer_id, deliveries, adjustments, billed, has_regular):
-    """Issue the customer's bill; when a concurrent run billed some of it first, rebuild from what is left."""
+def _issue_with_retry(bill_for, customer_id, deliveries, adjustments, billed, has_regular, guard_counts):
+    """Issue the customer's bill; when a concurrent run billed some of it first, or one of his deliveries
+    was written since it was read, rebuild it from what is there now."""
     db = get_db()
     for attempt in range(ISSUE_ATTEMPTS):
         pending = [d for d in deliveries if d["_id"] not in billed]
@@ -240,12 +239,13 @@ def _issue_with_retry(bill_for, customer_id, deliveries, adjustments, billed, ha
         if bill is None:
             return None
         try:
-            return _issue_bills([bill])[0]
+            return _issue_bills([bill], guard_counts)[0]
         except (DuplicateKeyError, BulkWriteError, AdjustmentTaken, DeliveryChanged):
             if attempt == ISSUE_ATTEMPTS - 1:
                 raise
-            deliveries = [d for d in db.deliveries.find({"_id": {"$in": [d["_id"] for d in deliveries]}},
-                                                        DELIVERY_FIELDS) if (d.get("amount_paise") or 0) > 0]
+            guard_counts.update(guards.counts(bill["month"], [customer_id]))  # noted before re-reading
+            deliveries = list(db.deliveries.find(
+                {"month": bill["month"], "customer_id": customer_id, "amount_paise": {"$gt": 0}}, DELIVERY_FIELDS))
             for other in db.bills.find({"customer_id": customer_id, "month": bill["month"]},
                                        {"kind": 1, "lines.delivery_id": 1}):
                 billed.update(line["delivery_id"] for line in other.get("lines") or [])
@@ -262,6 +262,7 @@ def run_month(month, *, actor, job_id=None):
     today = clock.today()
     run_id = job_id or ids.new_id("RN")
     billed, regular = _month_state(db, month)
+    guard_counts = guards.counts(month)  # before the read pass: a later write to a delivery moves its count
     billed_before = _sums_by_customer(db.bills, {}, "total_paise")
     paid_before = _sums_by_customer(db.payments, {}, "amount_paise")
     previous_totals = _sums_by_customer(db.bills, {"month": previous_month(month)}, "total_paise")
@@ -311,11 +312,13 @@ def run_month(month, *, actor, job_id=None):
 
     def issue_batch():
         try:
-            issued = _issue_bills([bill for _, bill in batch]) if batch else []
+            issued = _issue_bills([bill for _, bill in batch], guard_counts) if batch else []
         except (DuplicateKeyError, BulkWriteError, AdjustmentTaken, DeliveryChanged):
-            # A concurrent run billed some of these first, or a delivery was corrected since it was read: issue them one by one, each rebuilt from what is left.
+            # A concurrent run billed some of these first, or a delivery was written since it was read:
+            # issue them one by one, each rebuilt from what is there now.
             issued = [_issue_with_retry(bill_for, customer_id, deliveries_by_customer.get(customer_id, []),
-                                        adjustments_by_customer.get(customer_id, []), billed, customer_id in regular)
+                                        adjustments_by_customer.get(customer_id, []), billed, customer_id in regular,
+                                        guard_counts)
                       for customer_id, _ in batch]
         for bill in filter(None, issued):
             progress["bills_issued"] += 1

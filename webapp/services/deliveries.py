@@ -213,7 +213,7 @@ def confirm(order_id, day, delivered=None, *, reason=None, actor):
     def write(session):
         # The check above answers quickly; this one, made under the customer-month guard that a bill
         # insert also writes, is the guarantee: a bill issued meanwhile makes this transaction retry.
-        guards.touch([(customer["_id"], fields["month"])], session=session)
+        guards.count_delivery_write(customer["_id"], fields["month"], session=session)
         current = db.deliveries.find_one(key, {"_id": 1, "customer_id": 1}, session=session)
         bill_id = billed_on(current, session=session) if current else None
         if bill_id:
