@@ -15,9 +15,8 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 
-from pymongo import MongoClient, monitoring
 
-from seed import bench_app, seed
+from seed import bench_app, counted, seed
 from webapp import clock
 from webapp.db import get_db
 from webapp.services import Actor, billing, schedule
@@ -25,22 +24,6 @@ from webapp.services import Actor, billing, schedule
 MONTH = "2026-03"
 RUN_AT = datetime(2026, 4, 1, 7, 0)  # business time: the morning after the month
 BATCH = 5000
-IGNORED = {"hello", "isMaster", "ismaster", "ping", "endSessions"}
-
-
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self):
-        self.names = Counter()
-
-    def started(self, event):
-        if event.command_name not in IGNORED:
-            self.names[event.command_name] += 1
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
 
 
 def seed_month_deliveries(db, made, month=MONTH):
@@ -86,18 +69,9 @@ def seed_month_deliveries(db, made, month=MONTH):
 
 
 def with_counter(app, work):
-    """Run work() on a client with a CommandListener; returns (result, seconds, Counter of commands)."""
-    counter = CommandCounter()
-    client = MongoClient(app.config["MONGO_URI"], event_listeners=[counter], tz_aware=True)
-    original, app.extensions["mongo"] = app.extensions["mongo"], client
-    try:
-        started = time.perf_counter()
-        result = work()
-        seconds = time.perf_counter() - started
-    finally:
-        app.extensions["mongo"] = original
-        client.close()
-    return result, seconds, counter.names
+    """Run work() on a listening client; returns (result, seconds, Counter of commands)."""
+    result, seconds, names = counted(app, work)
+    return result, seconds, Counter(names)
 
 
 def read_pass(db):

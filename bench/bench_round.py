@@ -9,44 +9,20 @@ import time
 from datetime import datetime
 
 from flask import render_template
-from pymongo import MongoClient, monitoring
 
-from seed import bench_app, seed
+from seed import bench_app, counted, seed
 from webapp import clock
 from webapp.db import get_db
 from webapp.forms.deliveries import ConfirmStopForm
 from webapp.services import Actor, deliveries, demand, schedule
 
 RUNS = 10
-IGNORED = {"hello", "isMaster", "ismaster", "ping", "endSessions"}
-
-
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self):
-        self.names = []
-
-    def started(self, event):
-        if event.command_name not in IGNORED:
-            self.names.append(event.command_name)
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
 
 
 def round_trips(app, work):
     """Run work() once on a listening client; returns (result, [command names])."""
-    counter = CommandCounter()
-    client = MongoClient(app.config["MONGO_URI"], event_listeners=[counter], tz_aware=True)
-    original, app.extensions["mongo"] = app.extensions["mongo"], client
-    try:
-        result = work()
-    finally:
-        app.extensions["mongo"] = original
-        client.close()
-    return result, counter.names
+    result, _, names = counted(app, work)
+    return result, names
 
 
 def timed(work, runs=RUNS):

@@ -18,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pymongo import MongoClient, monitoring  # noqa: E402
+
 from webapp import create_app, migrate  # noqa: E402
 from webapp.db import get_db, start_server_process  # noqa: E402
 
@@ -36,6 +38,41 @@ PRODUCTS = [("Toned milk", "500 ml packet", 2700), ("Full cream milk", "500 ml p
 PATTERNS = [{"kind": "daily", "weekdays": [], "dates": []}, {"kind": "daily", "weekdays": [], "dates": []},
             {"kind": "alternate", "weekdays": [], "dates": []}, {"kind": "weekly", "weekdays": [0, 2, 4], "dates": []}]
 BATCH = 2000
+
+
+HANDSHAKE_COMMANDS = {"hello", "isMaster", "ismaster", "ping", "endSessions"}
+
+
+class CommandCounter(monitoring.CommandListener):
+    """The names of the database commands sent (handshakes left out)."""
+
+    def __init__(self):
+        self.names = []
+
+    def started(self, event):
+        if event.command_name not in HANDSHAKE_COMMANDS:
+            self.names.append(event.command_name)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+def counted(app, work):
+    """Run work() with the app on a listening client; returns (result, seconds, [command names])."""
+    counter = CommandCounter()
+    client = MongoClient(app.config["MONGO_URI"], event_listeners=[counter], tz_aware=True)
+    original, app.extensions["mongo"] = app.extensions["mongo"], client
+    try:
+        started = time.perf_counter()
+        result = work()
+        seconds = time.perf_counter() - started
+    finally:
+        app.extensions["mongo"] = original
+        client.close()
+    return result, seconds, counter.names
 
 
 def free_port():
