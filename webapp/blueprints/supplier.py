@@ -1,25 +1,21 @@
 """The supplier's pages: what the dairy must procure."""
 from flask import Response, request, url_for
-from flask_login import current_user
 
 from webapp import htmx
 from webapp.forms.deliveries import DayForm, day_links
-from webapp.net import client_ip
+from webapp.net import current_actor
 from webapp.security import audience_blueprint
-from webapp.services import Actor, demand
+from webapp.services import demand
 
 bp = audience_blueprint("supplier", __name__, url_prefix="/supplier", roles={"supplier"})
 
-
-def user_actor():
-    return Actor.for_user(current_user.doc, ip=client_ip())
 
 
 @bp.get("/")
 def home():
     """The demand per product for a date (default today), with a CSV download."""
     day = DayForm(request.args).day()
-    result = demand.for_day(day, actor=user_actor())
+    result = demand.for_day(day, actor=current_actor())
     previous_day, next_day = day_links(day)
     return htmx.render("supplier/home.html", "supplier/_demand.html", demand=result,
                        previous_day=previous_day, next_day=next_day,
@@ -30,7 +26,7 @@ def home():
 @bp.get("/demand.csv")
 def demand_csv():
     """The demand of a date as a CSV download."""
-    return csv_response(demand.for_day(DayForm(request.args).day(), actor=user_actor()))
+    return csv_response(demand.for_day(DayForm(request.args).day(), actor=current_actor()))
 
 
 def csv_response(result):

@@ -11,24 +11,23 @@ from webapp.db import get_db
 
 
 def next_sequence(key, *, session=None, count=1):
-    """The next integer of counter `key` (1, 2, …), atomic across processes.
+    """The last of the next `count` integers of counter `key` (1, 2, …), atomic across processes.
 
-    `count` > 1 takes that many consecutive integers at once and returns the last of them.
-
-    The counter document is created first (a duplicate insert is ignored), then `$inc`
-    without upsert: an upserting find_one_and_update that races on a missing document
-    can answer None on the embedded server even though it applied the increment.
-    The creation runs outside `session`: a duplicate-key error inside a transaction
-    would abort it.
+    One round trip once the counter exists: `$inc` without upsert, and only when that finds no
+    document is it created (a duplicate insert is ignored) and incremented again. An upserting
+    find_one_and_update that races on a missing document can answer None on the embedded server.
+    The creation runs outside `session`: a duplicate-key error inside a transaction would abort it.
     """
     counters = get_db().counters
-    try:
-        counters.insert_one({"_id": key, "seq": 0})
-    except DuplicateKeyError:
-        pass
-    doc = counters.find_one_and_update(
-        {"_id": key}, {"$inc": {"seq": count}}, return_document=ReturnDocument.AFTER, session=session
-    )
+    doc = counters.find_one_and_update({"_id": key}, {"$inc": {"seq": count}},
+                                       return_document=ReturnDocument.AFTER, session=session)
+    if doc is None:
+        try:
+            counters.insert_one({"_id": key, "seq": 0})
+        except DuplicateKeyError:
+            pass
+        doc = counters.find_one_and_update({"_id": key}, {"$inc": {"seq": count}},
+                                           return_document=ReturnDocument.AFTER, session=session)
     return doc["seq"]
 
 
@@ -36,24 +35,20 @@ def format_id(prefix, stamp, seq):
     return f"{prefix}-{stamp}-{seq:04d}" if stamp else f"{prefix}-{seq:04d}"
 
 
-def new_id(prefix, day=None, *, session=None):
+def new_id(prefix, day=None):
     """`PREFIX-YYYYMMDD-NNNN` for `day` (default: today in business time)."""
     stamp = (day or clock.today()).strftime("%Y%m%d")
-    return format_id(prefix, stamp, next_sequence(f"{prefix}-{stamp}", session=session))
+    return format_id(prefix, stamp, next_sequence(f"{prefix}-{stamp}"))
 
 
-def new_product_id(*, session=None):
-    return format_id("PR", None, next_sequence("PR", session=session))
+def new_product_id():
+    return format_id("PR", None, next_sequence("PR"))
 
 
-def new_bill_id(month, *, session=None):
-    """`BI-YYYYMM-NNNN`; call it inside the transaction that inserts the bill, so numbers have no gaps."""
+def new_bill_ids(uow, month, count):
+    """`count` consecutive `BI-YYYYMM-NNNN` numbers, taken inside `uow`'s transaction so that a bill
+    that is not issued consumes no number. Call it first in the transaction: the counter document
+    is created outside it, and must exist before the transaction's first read fixes its snapshot."""
     stamp = month.replace("-", "")
-    return format_id("BI", stamp, next_sequence(f"BI-{stamp}", session=session))
-
-
-def new_bill_ids(month, count, *, session=None):
-    """`count` consecutive bill numbers in one step, for bills inserted together in `session`'s transaction."""
-    stamp = month.replace("-", "")
-    last = next_sequence(f"BI-{stamp}", session=session, count=count)
+    last = next_sequence(f"BI-{stamp}", session=uow.session, count=count)
     return [format_id("BI", stamp, seq) for seq in range(last - count + 1, last + 1)]

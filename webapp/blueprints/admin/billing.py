@@ -1,18 +1,14 @@
 """Staff billing pages: the month's run with its progress, bills, statements, payments, reconciliation."""
 from flask import Response, render_template, request, url_for
-from flask_login import current_user
 
 from webapp import clock, htmx
 from webapp.blueprints.admin import bp
 from webapp.forms import apply_service_error
 from webapp.forms.billing import AdjustmentForm, BillFilterForm, MonthForm, PaymentForm
-from webapp.net import client_ip
+from webapp.net import current_actor
 from webapp.security import allow
-from webapp.services import Actor, ValidationError, billing
+from webapp.services import ValidationError, billing
 
-
-def actor():
-    return Actor.for_user(current_user, ip=client_ip())
 
 
 def default_month():
@@ -24,7 +20,7 @@ def default_month():
 def billing_home():
     """Start a month's run and see the recent runs."""
     form = MonthForm(data={"month": default_month()})
-    return render_template("admin/billing/index.html", form=form, jobs=billing.recent_jobs(actor=actor()))
+    return render_template("admin/billing/index.html", form=form, jobs=billing.recent_jobs(actor=current_actor()))
 
 
 @bp.post("/billing/run")
@@ -33,25 +29,25 @@ def billing_run():
     """Start (or rejoin) the month's run in the background and show its progress."""
     form = MonthForm()
     if not form.validate():
-        return render_template("admin/billing/index.html", form=form, jobs=billing.recent_jobs(actor=actor())), 422
+        return render_template("admin/billing/index.html", form=form, jobs=billing.recent_jobs(actor=current_actor())), 422
     try:
-        job, _ = billing.start_month_run(form.month.data, actor=actor())
+        job, _ = billing.start_month_run(form.month.data, actor=current_actor())
     except ValidationError as error:
         apply_service_error(form, error)
-        return render_template("admin/billing/index.html", form=form, jobs=billing.recent_jobs(actor=actor())), 422
+        return render_template("admin/billing/index.html", form=form, jobs=billing.recent_jobs(actor=current_actor())), 422
     return htmx.redirect_after_post(url_for("admin.billing_job", job_id=job["_id"]))
 
 
 @bp.get("/billing/runs/<job_id>")
 def billing_job(job_id):
     """A run's progress bar (polled by htmx while it runs) and its summary at the end."""
-    job = billing.get_job(job_id, actor=actor())
+    job = billing.get_job(job_id, actor=current_actor())
     return htmx.render("admin/billing/job.html", "admin/billing/_job.html", job=job)
 
 
 def filtered_form():
     form = BillFilterForm(request.args, data={"month": default_month()} if "month" not in request.args else None)
-    form.set_choices(*billing.filter_choices(actor=actor()))
+    form.set_choices(*billing.filter_choices(actor=current_actor()))
     return form
 
 
@@ -66,7 +62,7 @@ def billing_bills():
     form = filtered_form()
     if not form.validate():
         return htmx.render("admin/billing/bills.html", "admin/billing/_bills.html", form=form, bills=None, status=422)
-    bills = billing.list_bills(form.month.data, **filters(form), actor=actor())
+    bills = billing.list_bills(form.month.data, **filters(form), actor=current_actor())
     return htmx.render("admin/billing/bills.html", "admin/billing/_bills.html", form=form, bills=bills)
 
 
@@ -80,7 +76,7 @@ def billing_bills_csv():
     form = filtered_form()
     if not form.validate():
         raise ValidationError("Month must look like 2026-01.", field="month")
-    text = billing.bills_csv(form.month.data, **filters(form), actor=actor())
+    text = billing.bills_csv(form.month.data, **filters(form), actor=current_actor())
     return csv_response(text, f"bills-{form.month.data}.csv")
 
 
@@ -90,18 +86,18 @@ def billing_lines_csv():
     form = filtered_form()
     if not form.validate():
         raise ValidationError("Month must look like 2026-01.", field="month")
-    text = billing.lines_csv(form.month.data, **filters(form), actor=actor())
+    text = billing.lines_csv(form.month.data, **filters(form), actor=current_actor())
     return csv_response(text, f"bill-lines-{form.month.data}.csv")
 
 
 @bp.get("/billing/bills/<bill_id>")
 def billing_bill(bill_id):
     """One bill, as the customer sees it."""
-    return render_template("admin/billing/bill.html", **billing.bill_view(bill_id, actor=actor()))
+    return render_template("admin/billing/bill.html", **billing.bill_view(bill_id, actor=current_actor()))
 
 
 def statement_page(customer_id, *, payment_form=None, adjustment_form=None, status=200):
-    statement = billing.statement(customer_id, actor=actor())
+    statement = billing.statement(customer_id, actor=current_actor())
     return render_template("admin/billing/statement.html", statement=statement,
                            payment_form=payment_form or PaymentForm(),
                            adjustment_form=adjustment_form or AdjustmentForm()), status
@@ -116,7 +112,7 @@ def billing_statement(customer_id):
 @bp.get("/billing/customers/<customer_id>/bills")
 def customer_bills(customer_id):
     """The bills section of the customer detail page (loaded with hx-get)."""
-    bills = billing.customer_bills(customer_id, actor=actor())
+    bills = billing.customer_bills(customer_id, actor=current_actor())
     return render_template("admin/billing/_customer_bills.html", customer_id=customer_id, bills=bills,
                            balance=billing.customer_balance(customer_id))
 
@@ -130,7 +126,7 @@ def billing_payment(customer_id):
         try:
             billing.record_payment(customer_id, form.amount.paise, form.method.data,
                                    reference=form.reference.data, received_on=form.received_on.data or None,
-                                   submission_id=form.submission_id.data or None, actor=actor())
+                                   submission_id=form.submission_id.data or None, actor=current_actor())
             return htmx.redirect_after_post(url_for("admin.billing_statement", customer_id=customer_id))
         except ValidationError as error:
             apply_service_error(form, error)
@@ -144,7 +140,7 @@ def billing_adjustment(customer_id):
     form = AdjustmentForm()
     if form.validate():
         try:
-            billing.add_adjustment(customer_id, form.signed_paise(), form.reason.data, actor=actor())
+            billing.add_adjustment(customer_id, form.signed_paise(), form.reason.data, actor=current_actor())
             return htmx.redirect_after_post(url_for("admin.billing_statement", customer_id=customer_id))
         except ValidationError as error:
             apply_service_error(form, error)
@@ -157,6 +153,6 @@ def billing_reconcile():
     form = BillFilterForm(request.args, data={"month": default_month()} if "month" not in request.args else None)
     if not form.validate():
         return render_template("admin/billing/reconcile.html", form=form, report=None), 422
-    report = billing.reconciliation(form.month.data, actor=actor())
+    report = billing.reconciliation(form.month.data, actor=current_actor())
     return render_template("admin/billing/reconcile.html", form=form, report=report)
 

@@ -1,6 +1,5 @@
 """The customer master for staff: list and search, create (with invite link), edit, status, route, prices."""
 from flask import render_template, request, url_for
-from flask_login import current_user
 
 from webapp import htmx
 from webapp.blueprints.admin import bp
@@ -8,13 +7,10 @@ from webapp.forms import apply_service_error
 from webapp.forms.customers import (
     CustomerFilterForm, CustomerForm, NewCustomerForm, RouteForm, StatusForm, custom_prices_form,
 )
-from webapp.net import client_ip
+from webapp.net import current_actor
 from webapp.security import allow
-from webapp.services import Actor, ValidationError, accounts, catalog, customers
+from webapp.services import ValidationError, accounts, catalog, customers
 
-
-def actor():
-    return Actor.for_user(current_user, ip=client_ip())
 
 
 @bp.get("/customers")
@@ -22,7 +18,7 @@ def customers_list():
     """Search and filter customers; htmx gets just the list."""
     form = CustomerFilterForm(request.args)
     result = customers.list_customers(form.q.data, status=form.status.data, area=form.area.data,
-                                      delivery_boy_id=form.boy.data, page=form.page_number(), actor=actor())
+                                      delivery_boy_id=form.boy.data, page=form.page_number(), actor=current_actor())
     form.offer(result["areas"], result["delivery_boys"])
     return htmx.render("admin/customers/list.html", "admin/customers/_list.html", form=form, result=result)
 
@@ -36,7 +32,7 @@ def new_customer():
             customer, invite_url = customers.create_customer(
                 form.name.data, form.phone.data, form.address.data, form.area.data,
                 delivery_boy_id=form.delivery_boy_id.data, stop=form.stop.data, email=form.email.data,
-                status=form.status.data, actor=actor(),
+                status=form.status.data, actor=current_actor(),
             )
         except ValidationError as error:
             apply_service_error(form, error)
@@ -48,7 +44,7 @@ def new_customer():
 
 def customer_page(customer_id, status=200, **forms):
     """The customer page; a form that failed is passed in so its errors show by its fields."""
-    details = customers.customer_details(customer_id, actor=actor())
+    details = customers.customer_details(customer_id, actor=current_actor())
     customer = details["customer"]
     forms.setdefault("status_form", StatusForm(formdata=None, data=customer))
     forms.setdefault("route_form", RouteForm(formdata=None, data=customer, boys=details["boys"]))
@@ -65,12 +61,12 @@ def customer(customer_id):
 @bp.route("/customers/<customer_id>/edit", methods=["GET", "POST"])
 def edit_customer(customer_id):
     """Edit a customer's name, phone, email, address and area."""
-    current = customers.staff_customer(customer_id, actor=actor())
+    current = customers.staff_customer(customer_id, actor=current_actor())
     form = CustomerForm(data=current)
     if form.validate_on_submit():
         try:
             customers.update_customer(customer_id, form.name.data, form.phone.data, form.address.data,
-                                      form.area.data, email=form.email.data, actor=actor())
+                                      form.area.data, email=form.email.data, actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -83,7 +79,7 @@ def customer_status(customer_id):
     """Change the status: trial, active, paused, stopped."""
     form = StatusForm()
     if form.validate_on_submit():
-        customers.set_status(customer_id, form.status.data, actor=actor())
+        customers.set_status(customer_id, form.status.data, actor=current_actor())
         return htmx.redirect_after_post(url_for("admin.customer", customer_id=customer_id))
     return customer_page(customer_id, 422, status_form=form)
 
@@ -94,7 +90,7 @@ def customer_route(customer_id):
     form = RouteForm(boys=accounts.delivery_boys())
     if form.validate_on_submit():
         try:
-            customers.assign_route(customer_id, form.delivery_boy_id.data, form.stop.data, actor=actor())
+            customers.assign_route(customer_id, form.delivery_boy_id.data, form.stop.data, actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -105,11 +101,11 @@ def customer_route(customer_id):
 @bp.post("/customers/<customer_id>/prices")
 def customer_prices(customer_id):
     """Set the customer's own prices (empty = list price)."""
-    form = custom_prices_form(catalog.list_products(), customers.staff_customer(customer_id, actor=actor()),
+    form = custom_prices_form(catalog.list_products(), customers.staff_customer(customer_id, actor=current_actor()),
                               request.form)
     if form.validate_on_submit():
         try:
-            customers.set_custom_prices(customer_id, form.prices_paise(), actor=actor())
+            customers.set_custom_prices(customer_id, form.prices_paise(), actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -120,7 +116,7 @@ def customer_prices(customer_id):
 @bp.post("/customers/<customer_id>/invite")
 def customer_invite(customer_id):
     """A new set-password link for the customer (the previous one stops working)."""
-    customer, invite_url = customers.new_invite(customer_id, actor=actor())
+    customer, invite_url = customers.new_invite(customer_id, actor=current_actor())
     return render_template("admin/customers/invite.html", customer=customer, user=customer, invite_url=invite_url,
                            created=False)
 
@@ -129,5 +125,5 @@ def customer_invite(customer_id):
 @allow("admin")
 def delete_customer(customer_id):
     """Delete a customer who has no orders or bills, with his login."""
-    customers.delete_customer(customer_id, actor=actor())
+    customers.delete_customer(customer_id, actor=current_actor())
     return htmx.redirect_after_post(url_for("admin.customers_list"))

@@ -1,17 +1,13 @@
 """Staff pages for shared links (issue, list the live ones, revoke) and the pause-request queue."""
 from flask import render_template, request, url_for
-from flask_login import current_user
 
 from webapp import clock, htmx
 from webapp.blueprints.admin import bp
 from webapp.forms import apply_service_error
 from webapp.forms.links import BillLinkForm, DecidePauseForm, RoundLinkForm
-from webapp.net import client_ip
-from webapp.services import Actor, ServiceError, ValidationError, accounts, links, pause_requests
+from webapp.net import current_actor
+from webapp.services import ServiceError, ValidationError, accounts, links, pause_requests
 
-
-def actor():
-    return Actor.for_user(current_user, ip=client_ip())
 
 
 def links_page(round_form=None, bill_form=None, status=200):
@@ -19,7 +15,7 @@ def links_page(round_form=None, bill_form=None, status=200):
     bill_form = bill_form or BillLinkForm(formdata=None, data={"bill_id": request.args.get("bill_id", "")})
     round_form.with_delivery_boys(accounts.delivery_boys())
     return render_template("admin/links/links.html", round_form=round_form, bill_form=bill_form,
-                           links=links.live_links(actor=actor()), issued=request.args.get("issued")), status
+                           links=links.live_links(actor=current_actor()), issued=request.args.get("issued")), status
 
 
 @bp.get("/links/")
@@ -34,7 +30,7 @@ def issue_round_link():
     form = RoundLinkForm().with_delivery_boys(accounts.delivery_boys())
     if form.validate():
         try:
-            link = links.create_round_link(form.delivery_boy_id.data, form.date.data, actor=actor(),
+            link = links.create_round_link(form.delivery_boy_id.data, form.date.data, actor=current_actor(),
                                            expires_at=form.expires_at.data)
         except ValidationError as error:
             apply_service_error(form, error)
@@ -49,7 +45,7 @@ def issue_bill_link():
     form = BillLinkForm()
     if form.validate():
         try:
-            link = links.create_bill_link(form.bill_id.data.strip(), actor=actor(), expires_at=form.expires_at.data)
+            link = links.create_bill_link(form.bill_id.data.strip(), actor=current_actor(), expires_at=form.expires_at.data)
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -60,13 +56,13 @@ def issue_bill_link():
 @bp.post("/links/<link_id>/revoke")
 def revoke_link(link_id):
     """Revoke a link; it stops working at once."""
-    links.revoke(link_id, actor=actor())
+    links.revoke(link_id, actor=current_actor())
     return htmx.redirect_after_post(url_for("admin.shared_links"))
 
 
 def queue_page(refusal=None, status=200):
     return htmx.render("admin/links/pause_requests.html", "admin/links/_pause_requests.html", status=status,
-                       refusal=refusal, form=DecidePauseForm(formdata=None), **pause_requests.queue(actor=actor()))
+                       refusal=refusal, form=DecidePauseForm(formdata=None), **pause_requests.queue(actor=current_actor()))
 
 
 @bp.get("/pause-requests/")
@@ -80,7 +76,7 @@ def approve_pause_request(request_id):
     """Approve: the customer's running subscriptions pause over the requested days."""
     form = DecidePauseForm()
     try:
-        pause_requests.approve(request_id, override_cutoff=bool(form.override_cutoff.data), actor=actor())
+        pause_requests.approve(request_id, override_cutoff=bool(form.override_cutoff.data), actor=current_actor())
     except ServiceError as error:
         if error.status == 404:
             raise
@@ -94,7 +90,7 @@ def reject_pause_request(request_id):
     """Reject: nothing is paused."""
     form = DecidePauseForm()
     try:
-        pause_requests.reject(request_id, form.note.data, actor=actor())
+        pause_requests.reject(request_id, form.note.data, actor=current_actor())
     except ServiceError as error:
         if error.status == 404:
             raise

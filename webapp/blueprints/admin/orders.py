@@ -3,7 +3,6 @@ a customer's orders and calendar (loaded into the customer page), area-wide skip
 from functools import partial
 
 from flask import render_template, request, url_for
-from flask_login import current_user
 
 from webapp import clock, htmx
 from webapp.blueprints import order_actions
@@ -12,15 +11,12 @@ from webapp.blueprints.customer.calendar import calendar_context
 from webapp.forms import apply_service_error
 from webapp.forms.orders import (AreaSkipForm, DayForm, OneTimeOrderForm, OrderFilterForm, OverrideForm, PauseForm,
                                  ResumeForm, StopForm, SubscriptionForm)
-from webapp.net import client_ip
-from webapp.services import Actor, Conflict, ValidationError, catalog, customers, orders
+from webapp.net import current_actor
+from webapp.services import Conflict, ValidationError, catalog, customers, orders
 
 ACTIONS = {"cancel": "admin.cancel_order", "pause": "admin.pause_order", "resume": "admin.resume_order",
            "stop": "admin.stop_order"}
 
-
-def actor():
-    return Actor.for_user(current_user, ip=client_ip())
 
 
 def staff_calendar(customer_id):
@@ -43,7 +39,7 @@ def orders_list():
     try:
         found = orders.list_orders(kind=form.kind.data, status=form.status.data,
                                    customer=(form.customer.data or "").strip() or None,
-                                   area=form.area.data or None, day=form.day.data or None, actor=actor())
+                                   area=form.area.data or None, day=form.day.data or None, actor=current_actor())
     except ValidationError as error:
         apply_service_error(form, error)
         found, status = [], 422
@@ -53,13 +49,13 @@ def orders_list():
 
 
 def order_page(order_id, status=200, **forms):
-    order = orders.get_order(order_id, actor=actor())
+    order = orders.get_order(order_id, actor=current_actor())
     forms = order_actions.action_forms(forms)
     return render_template(
         "admin/orders/show.html", order=order, actions=ACTIONS, staff=True,
         customer=orders.customers_by_id([order["customer_id"]]).get(order["customer_id"]),
         products=catalog.products_by_id([i["product_id"] for i in order["items"]]),
-        history=orders.history(order_id, actor=actor()), **forms), status
+        history=orders.history(order_id, actor=current_actor()), **forms), status
 
 
 @bp.get("/orders/<order_id>")
@@ -78,14 +74,14 @@ def cancel_order(order_id):
     """Cancel a one-time order (after the cut-off only with the override)."""
     form = OverrideForm()
     return run_action(order_id, "cancel_form", form, lambda: orders.cancel(
-        order_id, override_cutoff=form.override_cutoff.data, actor=actor()))
+        order_id, override_cutoff=form.override_cutoff.data, actor=current_actor()))
 
 
 @bp.post("/orders/<order_id>/activate")
 def activate_order(order_id):
     """Activate a draft subscription."""
     form = OverrideForm()
-    return run_action(order_id, "activate_form", form, lambda: orders.activate(order_id, actor=actor()))
+    return run_action(order_id, "activate_form", form, lambda: orders.activate(order_id, actor=current_actor()))
 
 
 @bp.post("/orders/<order_id>/pause")
@@ -94,7 +90,7 @@ def pause_order(order_id):
     form = PauseForm()
     return run_action(order_id, "pause_form", form, lambda: orders.pause(
         order_id, form.first_day.data, form.last_day.data or None, reason=form.reason.data,
-        override_cutoff=form.override_cutoff.data, actor=actor()))
+        override_cutoff=form.override_cutoff.data, actor=current_actor()))
 
 
 @bp.post("/orders/<order_id>/resume")
@@ -102,7 +98,7 @@ def resume_order(order_id):
     """Resume a paused subscription from a date."""
     form = ResumeForm()
     return run_action(order_id, "resume_form", form, lambda: orders.resume(
-        order_id, form.day.data, override_cutoff=form.override_cutoff.data, actor=actor()))
+        order_id, form.day.data, override_cutoff=form.override_cutoff.data, actor=current_actor()))
 
 
 @bp.post("/orders/<order_id>/stop")
@@ -110,7 +106,7 @@ def stop_order(order_id):
     """Stop a subscription from a date."""
     form = StopForm()
     return run_action(order_id, "stop_form", form, lambda: orders.stop(
-        order_id, form.from_day.data or None, override_cutoff=form.override_cutoff.data, actor=actor()))
+        order_id, form.from_day.data or None, override_cutoff=form.override_cutoff.data, actor=current_actor()))
 
 
 def new_order_page(form, kind, customer, status=200):
@@ -120,13 +116,13 @@ def new_order_page(form, kind, customer, status=200):
 @bp.route("/customers/<customer_id>/orders/new/subscription", methods=["GET", "POST"])
 def new_subscription(customer_id):
     """Start a subscription for a customer."""
-    customer = customers.staff_customer(customer_id, actor=actor())
+    customer = customers.staff_customer(customer_id, actor=current_actor())
     form = SubscriptionForm(products=catalog.list_products(include_discontinued=False))
     if form.validate_on_submit():
         try:
             created = orders.create_subscription(customer["_id"], form.item_list(), form.pattern_data(),
                                                  form.start_date.data, form.end_date.data or None,
-                                                 draft=form.draft.data, actor=actor())
+                                                 draft=form.draft.data, actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -137,12 +133,12 @@ def new_subscription(customer_id):
 @bp.route("/customers/<customer_id>/orders/new/one-time", methods=["GET", "POST"])
 def new_one_time_order(customer_id):
     """Place a one-time order for a customer."""
-    customer = customers.staff_customer(customer_id, actor=actor())
+    customer = customers.staff_customer(customer_id, actor=current_actor())
     form = OneTimeOrderForm(products=catalog.list_products(include_discontinued=False))
     if form.validate_on_submit():
         try:
             created = orders.create_one_time_order(customer["_id"], form.item_list(), form.delivery_date.data,
-                                                   actor=actor())
+                                                   actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -152,8 +148,8 @@ def new_one_time_order(customer_id):
 
 def customer_orders_context(customer_id):
     """The customer and his orders, for the full page around the calendar."""
-    found = orders.orders_of_customer(customer_id, actor=actor())
-    return {"customer": customers.staff_customer(customer_id, actor=actor()), "orders": found,
+    found = orders.orders_of_customer(customer_id, actor=current_actor())
+    return {"customer": customers.staff_customer(customer_id, actor=current_actor()), "orders": found,
             "products": catalog.products_by_id({i["product_id"] for o in found for i in o["items"]})}
 
 
@@ -161,7 +157,7 @@ def customer_orders_context(customer_id):
 def customer_orders(customer_id):
     """A customer's orders and calendar (the customer page loads this with hx-get)."""
     month = request.args.get("month") or clock.month_of(clock.today())
-    context = calendar_context(customer_id, month, staff_calendar(customer_id), actor=actor())
+    context = calendar_context(customer_id, month, staff_calendar(customer_id), actor=current_actor())
     if htmx.is_htmx() and request.args.get("month"):
         return htmx.render("admin/orders/customer.html", "customer/calendar/_calendar.html", **context)
     return htmx.render("admin/orders/customer.html", "admin/orders/_customer_orders.html",
@@ -171,7 +167,7 @@ def customer_orders(customer_id):
 @bp.get("/customers/<customer_id>/calendar/<day>")
 def calendar_day(customer_id, day):
     """One day of a customer's calendar, ready to change (htmx: just the day panel)."""
-    context = calendar_context(customer_id, None, staff_calendar(customer_id), actor=actor(), day=day)
+    context = calendar_context(customer_id, None, staff_calendar(customer_id), actor=current_actor(), day=day)
     if htmx.is_htmx():
         return htmx.render("admin/orders/customer.html", "customer/calendar/_day.html", **context)
     return htmx.render("admin/orders/customer.html", "customer/calendar/_day.html",
@@ -181,13 +177,13 @@ def calendar_day(customer_id, day):
 @bp.post("/orders/<order_id>/day/<day>")
 def set_day(order_id, day):
     """Change a subscription's quantities on one day (staff may override the cut-off, audited)."""
-    order = orders.get_order(order_id, actor=actor())
+    order = orders.get_order(order_id, actor=current_actor())
     form = DayForm(prefix=order_id)
     status, message = 200, None
     if form.validate_on_submit():
         try:
             orders.set_quantity(order_id, day, form.item_list(), override_cutoff=form.override_cutoff.data,
-                                actor=actor())
+                                actor=current_actor())
         except (ValidationError, Conflict) as error:
             apply_service_error(form, error)
             status = error.status
@@ -199,7 +195,7 @@ def set_day(order_id, day):
     else:
         status = 422
     cid = order["customer_id"]
-    context = calendar_context(cid, None, staff_calendar(cid), actor=actor(), day=day, form=form,
+    context = calendar_context(cid, None, staff_calendar(cid), actor=current_actor(), day=day, form=form,
                                order_id=order_id, message=message)
     if htmx.is_htmx():
         return htmx.render("admin/orders/customer.html", "customer/calendar/_calendar.html", status=status,
@@ -216,7 +212,7 @@ def area_skips():
     if form.validate_on_submit():
         try:
             orders.skip_area(form.day.data, form.reason.data, form.area.data or None,
-                             override_cutoff=form.override_cutoff.data, actor=actor())
+                             override_cutoff=form.override_cutoff.data, actor=current_actor())
         except (ValidationError, Conflict) as error:
             apply_service_error(form, error)
             status = error.status
@@ -225,7 +221,7 @@ def area_skips():
     elif form.is_submitted():
         status = 422
     return render_template("admin/orders/skips.html", form=form, undo_form=OverrideForm(formdata=None),
-                           skips=orders.list_area_skips(actor=actor())), status
+                           skips=orders.list_area_skips(actor=current_actor())), status
 
 
 @bp.post("/orders/skips/<skip_id>/undo")
@@ -234,19 +230,19 @@ def undo_area_skip(skip_id):
     form = OverrideForm()
     if form.validate_on_submit():
         try:
-            orders.undo_area_skip(skip_id, override_cutoff=form.override_cutoff.data, actor=actor())
+            orders.undo_area_skip(skip_id, override_cutoff=form.override_cutoff.data, actor=current_actor())
         except Conflict as error:
             apply_service_error(form, error)
             return render_template("admin/orders/skips.html", form=AreaSkipForm(formdata=None,
                                                                                 areas=customers.areas()),
-                                   undo_form=form, skips=orders.list_area_skips(actor=actor())), error.status
+                                   undo_form=form, skips=orders.list_area_skips(actor=current_actor())), error.status
     return htmx.redirect_after_post(url_for("admin.area_skips"))
 
 
 @bp.get("/orders/late-requests")
 def late_requests():
     """Customers' changes asked after the cut-off, to apply or dismiss."""
-    found = orders.list_late_requests(actor=actor())
+    found = orders.list_late_requests(actor=current_actor())
     return render_template("admin/orders/late_requests.html", requests=found, form=OverrideForm(formdata=None),
                            customers_by_id=orders.customers_by_id(list({r["customer_id"] for r in found})))
 
@@ -259,5 +255,5 @@ def decide_late_request(request_id, decision):
         decide = orders.apply_late_request if decision == "apply" else orders.dismiss_late_request
         if decision not in ("apply", "dismiss"):
             raise ValidationError("Choose apply or dismiss.")
-        decide(request_id, actor=actor())
+        decide(request_id, actor=current_actor())
     return htmx.redirect_after_post(url_for("admin.late_requests"))

@@ -1,18 +1,14 @@
 """The catalogue: every staff member sees it; only admin changes it."""
 from flask import render_template, request, url_for
-from flask_login import current_user
 
 from webapp.blueprints.admin import bp
 from webapp.forms import apply_service_error
 from webapp.forms.catalog import ProductForm
 from webapp.htmx import redirect_after_post
-from webapp.net import client_ip
+from webapp.net import current_actor
 from webapp.security import allow
-from webapp.services import Actor, ValidationError, catalog
+from webapp.services import ValidationError, catalog
 
-
-def actor():
-    return Actor.for_user(current_user, ip=client_ip())
 
 
 @bp.get("/products")
@@ -28,7 +24,7 @@ def new_product():
     form = ProductForm()
     if form.validate_on_submit():
         try:
-            catalog.create_product(form.name.data, form.unit.data, form.price_paise.paise, actor=actor())
+            catalog.create_product(form.name.data, form.unit.data, form.price_paise.paise, actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -45,7 +41,7 @@ def edit_product(product_id):
     if form.validate_on_submit():
         try:
             catalog.update_product(product_id, form.name.data, form.unit.data, form.price_paise.paise,
-                                   actor=actor())
+                                   actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -57,5 +53,5 @@ def edit_product(product_id):
 @allow("admin")
 def product_status(product_id):
     """Discontinue a product or offer it again."""
-    catalog.set_status(product_id, request.form.get("status"), actor=actor())
+    catalog.set_status(product_id, request.form.get("status"), actor=current_actor())
     return redirect_after_post(url_for("admin.products"))

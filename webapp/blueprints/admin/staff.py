@@ -1,18 +1,14 @@
 """Staff, delivery boy and supplier logins (admin only): create, deactivate, reset a password by invite link."""
 from flask import render_template, request, url_for
-from flask_login import current_user
 
 from webapp.blueprints.admin import bp
 from webapp.forms import apply_service_error
 from webapp.forms.staff import StaffForm
 from webapp.htmx import redirect_after_post
-from webapp.net import client_ip
+from webapp.net import current_actor
 from webapp.security import allow
-from webapp.services import Actor, ValidationError, accounts
+from webapp.services import ValidationError, accounts
 
-
-def actor():
-    return Actor.for_user(current_user, ip=client_ip())
 
 
 @bp.get("/team")
@@ -30,7 +26,7 @@ def new_staff():
     if form.validate_on_submit():
         try:
             user, invite_url = accounts.create_staff(form.email.data, form.name.data, form.role.data,
-                                                     form.phone.data, actor=actor())
+                                                     form.phone.data, actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -42,7 +38,7 @@ def new_staff():
 @allow("admin")
 def staff_active(user_id):
     """Deactivate a login (its open sessions end at once) or reactivate it."""
-    accounts.set_active(user_id, request.form.get("active") == "1", actor=actor())
+    accounts.set_active(user_id, request.form.get("active") == "1", actor=current_actor())
     return redirect_after_post(url_for("admin.team"))
 
 
@@ -50,6 +46,6 @@ def staff_active(user_id):
 @allow("admin")
 def staff_reset(user_id):
     """Issue a new set-password link (the previous link stops working)."""
-    invite_url = accounts.create_invite(user_id, actor=actor())
+    invite_url = accounts.create_invite(user_id, actor=current_actor())
     return render_template("admin/staff/invite.html", user=accounts.get_user(user_id), invite_url=invite_url,
                            created=False)

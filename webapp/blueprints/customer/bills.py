@@ -5,18 +5,15 @@ from flask_login import current_user
 from webapp import htmx
 from webapp.blueprints.customer import bp
 from webapp.forms.links import ShareBillForm
-from webapp.net import client_ip
-from webapp.services import Actor, billing, links
+from webapp.net import current_actor
+from webapp.services import billing, links
 
-
-def actor():
-    return Actor.for_user(current_user, ip=client_ip())
 
 
 @bp.get("/bills/")
 def bills():
     """My bills, payments and balance."""
-    statement = billing.statement(current_user.customer_id, actor=actor())
+    statement = billing.statement(current_user.customer_id, actor=current_actor())
     return render_template("customer/bills/index.html", statement=statement)
 
 
@@ -24,7 +21,7 @@ def bills():
 def bill(bill_id):
     """One of my bills (another customer's answers 404)."""
     return render_template("customer/bills/bill.html", share_form=ShareBillForm(),
-                           **billing.bill_view(bill_id, actor=actor()))
+                           **billing.bill_view(bill_id, actor=current_actor()))
 
 
 @bp.post("/bills/<bill_id>/share")
@@ -33,9 +30,9 @@ def share_bill(bill_id):
     form = ShareBillForm()
     if not form.validate_on_submit():
         return htmx.render("customer/bills/bill.html", "customer/bills/_share.html", status=422,
-                           share_form=form, **billing.bill_view(bill_id, actor=actor()))
-    link = links.create_bill_link(bill_id, actor=actor())
+                           share_form=form, **billing.bill_view(bill_id, actor=current_actor()))
+    link = links.create_bill_link(bill_id, actor=current_actor())
     link["url"] = links.link_url(link)
-    context = billing.bill_view(bill_id, actor=actor())
+    context = billing.bill_view(bill_id, actor=current_actor())
     return htmx.render("customer/bills/bill.html", "customer/bills/_share.html", link=link,
                        share_form=form, share_text=f"EarlyBird bill {bill_id}:", **context)

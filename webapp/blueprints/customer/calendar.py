@@ -11,15 +11,12 @@ from webapp import clock, htmx
 from webapp.blueprints.customer import bp
 from webapp.forms import apply_service_error
 from webapp.forms.orders import DayForm, day_forms
-from webapp.net import client_ip
-from webapp.services import Actor, Conflict, ValidationError, orders
+from webapp.net import current_actor
+from webapp.services import Conflict, ValidationError, orders
 
 CUSTOMER_CALENDAR = {"month": "customer.calendar", "day": "customer.calendar_day", "set": "customer.set_day",
                      "args": {}, "staff": False}
 
-
-def actor():
-    return Actor.for_user(current_user, ip=client_ip())
 
 
 def neighbour_months(month):
@@ -47,14 +44,14 @@ def calendar_context(customer_id, month, cal, *, actor, day=None, form=None, ord
 def calendar():
     """My month: what arrives each day."""
     month = request.args.get("month") or clock.month_of(clock.today())
-    context = calendar_context(current_user.customer_id, month, CUSTOMER_CALENDAR, actor=actor())
+    context = calendar_context(current_user.customer_id, month, CUSTOMER_CALENDAR, actor=current_actor())
     return htmx.render("customer/calendar/index.html", "customer/calendar/_calendar.html", **context)
 
 
 @bp.get("/calendar/<day>")
 def calendar_day(day):
     """One day of my calendar, ready to change (htmx: just the day panel)."""
-    context = calendar_context(current_user.customer_id, None, CUSTOMER_CALENDAR, actor=actor(), day=day)
+    context = calendar_context(current_user.customer_id, None, CUSTOMER_CALENDAR, actor=current_actor(), day=day)
     return htmx.render("customer/calendar/index.html", "customer/calendar/_day.html", **context)
 
 
@@ -65,7 +62,7 @@ def set_day(order_id, day):
     status, message = 200, None
     if form.validate_on_submit():
         try:
-            orders.set_quantity(order_id, day, form.item_list(), actor=actor())
+            orders.set_quantity(order_id, day, form.item_list(), actor=current_actor())
         except (ValidationError, Conflict) as error:
             apply_service_error(form, error)
             status = error.status
@@ -76,6 +73,6 @@ def set_day(order_id, day):
             form = None
     else:
         status = 422
-    context = calendar_context(current_user.customer_id, None, CUSTOMER_CALENDAR, actor=actor(), day=day,
+    context = calendar_context(current_user.customer_id, None, CUSTOMER_CALENDAR, actor=current_actor(), day=day,
                                form=form, order_id=order_id, message=message)
     return htmx.render("customer/calendar/index.html", "customer/calendar/_calendar.html", status=status, **context)

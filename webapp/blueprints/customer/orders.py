@@ -9,8 +9,8 @@ from webapp.blueprints import order_actions
 from webapp.blueprints.customer import bp
 from webapp.forms import apply_service_error
 from webapp.forms.orders import OneTimeOrderForm, OverrideForm, PauseForm, ResumeForm, StopForm, SubscriptionForm
-from webapp.net import client_ip
-from webapp.services import Actor, ValidationError, catalog, orders
+from webapp.net import current_actor
+from webapp.services import ValidationError, catalog, orders
 
 # Templates of both audiences describe a pattern the same way.
 bp.add_app_template_global(orders.describe_pattern, "describe_pattern")
@@ -18,9 +18,6 @@ bp.add_app_template_global(orders.describe_pattern, "describe_pattern")
 ACTIONS = {"cancel": "customer.cancel_order", "pause": "customer.pause_order", "resume": "customer.resume_order",
            "stop": "customer.stop_order"}
 
-
-def actor():
-    return Actor.for_user(current_user, ip=client_ip())
 
 
 def orderable_products():
@@ -30,7 +27,7 @@ def orderable_products():
 @bp.get("/orders")
 def orders_list():
     """The customer's subscriptions and one-time orders."""
-    found = orders.orders_of_customer(current_user.customer_id, actor=actor())
+    found = orders.orders_of_customer(current_user.customer_id, actor=current_actor())
     return render_template("customer/orders/index.html", orders=found,
                            products=catalog.products_by_id({i["product_id"] for o in found for i in o["items"]}))
 
@@ -46,7 +43,7 @@ def new_subscription():
     if form.validate_on_submit():
         try:
             order = orders.create_subscription(current_user.customer_id, form.item_list(), form.pattern_data(),
-                                               form.start_date.data, form.end_date.data or None, actor=actor())
+                                               form.start_date.data, form.end_date.data or None, actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -61,7 +58,7 @@ def new_one_time_order():
     if form.validate_on_submit():
         try:
             order = orders.create_one_time_order(current_user.customer_id, form.item_list(), form.delivery_date.data,
-                                                 actor=actor())
+                                                 actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -71,7 +68,7 @@ def new_one_time_order():
 
 def order_page(order_id, status=200, **forms):
     """One order with its action forms; a failed form is passed in so its errors show by its fields."""
-    order = orders.get_order(order_id, actor=actor())
+    order = orders.get_order(order_id, actor=current_actor())
     forms = order_actions.action_forms(forms)
     return render_template("customer/orders/show.html", order=order, actions=ACTIONS, staff=False,
                            products=catalog.products_by_id([i["product_id"] for i in order["items"]]),
@@ -93,7 +90,7 @@ def run_action(order_id, form_name, form, call):
 def cancel_order(order_id):
     """Cancel my one-time order (until the cut-off)."""
     form = OverrideForm()
-    return run_action(order_id, "cancel_form", form, lambda: orders.cancel(order_id, actor=actor()))
+    return run_action(order_id, "cancel_form", form, lambda: orders.cancel(order_id, actor=current_actor()))
 
 
 @bp.post("/orders/<order_id>/pause")
@@ -101,14 +98,14 @@ def pause_order(order_id):
     """Pause my subscription for some days (or until I resume)."""
     form = PauseForm()
     return run_action(order_id, "pause_form", form, lambda: orders.pause(
-        order_id, form.first_day.data, form.last_day.data or None, reason=form.reason.data, actor=actor()))
+        order_id, form.first_day.data, form.last_day.data or None, reason=form.reason.data, actor=current_actor()))
 
 
 @bp.post("/orders/<order_id>/resume")
 def resume_order(order_id):
     """Resume my paused subscription from a date."""
     form = ResumeForm()
-    return run_action(order_id, "resume_form", form, lambda: orders.resume(order_id, form.day.data, actor=actor()))
+    return run_action(order_id, "resume_form", form, lambda: orders.resume(order_id, form.day.data, actor=current_actor()))
 
 
 @bp.post("/orders/<order_id>/stop")
@@ -116,4 +113,4 @@ def stop_order(order_id):
     """Stop my subscription."""
     form = StopForm()
     return run_action(order_id, "stop_form", form,
-                      lambda: orders.stop(order_id, form.from_day.data or None, actor=actor()))
+                      lambda: orders.stop(order_id, form.from_day.data or None, actor=current_actor()))

@@ -1,27 +1,23 @@
 """The customer's own profile: he sees and changes his address and phone, nobody else's."""
 from flask import flash, render_template, url_for
-from flask_login import current_user
 
 from webapp import htmx
 from webapp.blueprints.customer import bp
 from webapp.forms import apply_service_error
 from webapp.forms.customers import ProfileForm
-from webapp.net import client_ip
-from webapp.services import Actor, ValidationError, customers
+from webapp.net import current_actor
+from webapp.services import ValidationError, customers
 
-
-def actor():
-    return Actor.for_user(current_user, ip=client_ip())
 
 
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
     """Show and edit my address and mobile number."""
-    customer = customers.own_profile(actor=actor())
+    customer = customers.own_profile(actor=current_actor())
     form = ProfileForm(data=customer)
     if form.validate_on_submit():
         try:
-            customers.update_own_profile(form.address.data, form.phone.data, actor=actor())
+            customers.update_own_profile(form.address.data, form.phone.data, actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:

@@ -6,16 +6,13 @@ from webapp import clock, htmx
 from webapp.blueprints.delivery import bp
 from webapp.forms import apply_service_error
 from webapp.forms.links import ShareRoundForm
-from webapp.net import client_ip
-from webapp.services import Actor, ValidationError, links
+from webapp.net import current_actor
+from webapp.services import ValidationError, links
 
-
-def actor():
-    return Actor.for_user(current_user, ip=client_ip())
 
 
 def share_page(form, status=200):
-    return render_template("delivery/links/share.html", form=form, links=links.live_links(actor=actor()),
+    return render_template("delivery/links/share.html", form=form, links=links.live_links(actor=current_actor()),
                            issued=request.args.get("issued")), status
 
 
@@ -31,7 +28,7 @@ def issue_share_link():
     form = ShareRoundForm()
     if form.validate():
         try:
-            link = links.create_round_link(current_user.id, form.date.data, actor=actor())
+            link = links.create_round_link(current_user.id, form.date.data, actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:
@@ -42,5 +39,5 @@ def issue_share_link():
 @bp.post("/share/<link_id>/revoke")
 def revoke_share_link(link_id):
     """Revoke one of my round links; it stops working at once."""
-    links.revoke(link_id, actor=actor())
+    links.revoke(link_id, actor=current_actor())
     return htmx.redirect_after_post(url_for("delivery.share_round"))

@@ -6,12 +6,9 @@ from webapp import htmx
 from webapp.blueprints.delivery import bp
 from webapp.forms import apply_service_error
 from webapp.forms.deliveries import ConfirmStopForm, DayForm, day_links
-from webapp.net import client_ip
-from webapp.services import Actor, NotFound, ValidationError, deliveries
+from webapp.net import current_actor
+from webapp.services import NotFound, ValidationError, deliveries
 
-
-def user_actor():
-    return Actor.for_user(current_user.doc, ip=client_ip())
 
 
 def boy_confirm_url(day):
@@ -23,7 +20,7 @@ def boy_confirm_url(day):
 def round_page():
     """The delivery boy's stops for a date (default today), with the van load at the top."""
     day = DayForm(request.args).day()
-    context = deliveries.round_of(current_user.id, day, actor=user_actor())
+    context = deliveries.round_of(current_user.id, day, actor=current_actor())
     previous_day, next_day = day_links(day)
     return htmx.render("delivery/round/round.html", "delivery/round/_round.html", confirm_url=boy_confirm_url(day),
                        previous_day=previous_day, next_day=next_day, day_url=day_url_for("delivery.round_page"),
@@ -33,7 +30,7 @@ def round_page():
 @bp.post("/round/<customer_id>/<date>/confirm")
 def confirm_stop(customer_id, date):
     """Confirm one stop (in full, partly, not delivered); htmx gets the stop back in place."""
-    return confirm_and_render(current_user.id, customer_id, date, user_actor(), boy_confirm_url,
+    return confirm_and_render(current_user.id, customer_id, date, current_actor(), boy_confirm_url,
                               "delivery.round_page", {})
 
 
