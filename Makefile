@@ -31,10 +31,12 @@ db-start: setup
 db-stop: setup
 	$(FLASK) db-stop
 
-# Performance scripts: seed a realistic business on a fresh embedded server, time, print the figures.
+# Performance scripts: seed a realistic business on a fresh embedded server, time, print the figures
+# (bench_rush.py: the morning rush over HTTP, gunicorn with 3 workers).
 bench: setup
 	PYTHONPATH=. $(BIN)/python bench/bench_round.py
 	PYTHONPATH=. $(BIN)/python bench/bench_billing.py
+	PYTHONPATH=. $(BIN)/python bench/bench_rush.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from seed import bench_app, counted, seed
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import Actor, billing, schedule
+from webapp.services import Actor, bill_builder, billing, schedule
 
 MONTH = "2026-03"
 RUN_AT = datetime(2026, 4, 1, 7, 0)  # business time: the morning after the month
@@ -76,7 +76,7 @@ def with_counter(app, work):
 
 def read_pass(db):
     """The run's one pass over the month's deliveries, in customer order."""
-    cursor = db.deliveries.find({"month": MONTH}, billing.DELIVERY_FIELDS, batch_size=5000).sort("customer_id", 1)
+    cursor = db.deliveries.find({"month": MONTH}, bill_builder.DELIVERY_FIELDS, batch_size=5000).sort("customer_id", 1)
     return list(cursor)
 
 
@@ -92,7 +92,8 @@ def insert_bills_alone(db, deliveries):
     for delivery in deliveries:
         if delivery["amount_paise"] > 0:
             by_customer.setdefault(delivery["customer_id"], []).append(delivery)
-    bills = [billing.assemble_bill(customer_id, MONTH, "regular", group, issued_on=clock.today())
+    due_date = bill_builder.due_date_for(MONTH, clock.today(), billing.DEFAULT_DUE_DAY)
+    bills = [bill_builder.assemble_bill(customer_id, MONTH, "regular", group, issued_at=clock.now(), due_date=due_date)
              for customer_id, group in by_customer.items()]
     started = time.perf_counter()
     for n, bill in enumerate(bills, start=1):

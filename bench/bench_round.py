@@ -14,7 +14,7 @@ from seed import bench_app, counted, seed
 from webapp import clock
 from webapp.db import get_db
 from webapp.forms.deliveries import ConfirmStopForm
-from webapp.services import Actor, deliveries, demand, schedule
+from webapp.services import Actor, deliveries, demand, rounds
 
 RUNS = 10
 
@@ -53,25 +53,25 @@ def main():
               f"in {time.perf_counter() - started:.1f} s\n")
         day, big, small = made["day"], made["big_boy_id"], made["boys"][1]["_id"]
         system = Actor.system("bench")
-        stops = schedule.round_for(big, day)
-        small_stops = schedule.round_for(small, day)
+        stops = rounds.round_for(big, day)
+        small_stops = rounds.round_for(small, day)
         print(f"{'what':<44} {'stops':>6}")
-        trips = [report("schedule.round_for (big round)", app, lambda: schedule.round_for(big, day), len(stops)),
-                 report("schedule.round_for (another round)", app, lambda: schedule.round_for(small, day),
+        trips = [report("rounds.round_for (big round)", app, lambda: rounds.round_for(big, day), len(stops)),
+                 report("rounds.round_for (another round)", app, lambda: rounds.round_for(small, day),
                         len(small_stops))]
-        report("deliveries.round_of (page data, big round)", app,
-               lambda: deliveries.round_of(big, day, actor=system), len(stops))
-        overview = deliveries.day_overview(day, actor=system)
-        report("deliveries.day_overview (staff, all rounds)", app,
-               lambda: deliveries.day_overview(day, actor=system), overview["progress"]["total"])
+        report("rounds.round_view (page data, big round)", app,
+               lambda: rounds.round_view(big, day, actor=system), len(stops))
+        overview = rounds.day_overview(day, actor=system)
+        report("rounds.day_overview (staff, all rounds)", app,
+               lambda: rounds.day_overview(day, actor=system), overview["progress"]["total"])
         due = demand.for_day(day, actor=system)
         report("demand.for_day (all customers)", app, lambda: demand.for_day(day, actor=system), due["orders"])
 
         with app.test_request_context("/delivery/round"):
-            context = deliveries.round_of(big, day, actor=system)
+            context = rounds.round_view(big, day, actor=system)
             median, _ = timed(lambda: render_template(
                 "delivery/round/_round.html", confirm_url=lambda stop: "/confirm", form=ConfirmStopForm(),
-                previous_day=day, next_day=day, **context), runs=3)
+                **context), runs=3)
             print(f"{'render _round.html (big round)':<44} {len(stops):>6}  {median * 1000:8.1f} ms median")
 
         with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=7)):
@@ -86,8 +86,8 @@ def main():
                 stops[0]["orders"][0]["order"]["_id"], day, {}, reason="door_locked", actor=system))
             print(f"{'deliveries.confirm (a correction)':<44} {1:>6}  {len(names):>3} round trips "
                   f"({', '.join(names)})")
-            trips.append(report("schedule.round_for (big, 60 stops confirmed)", app,
-                                lambda: schedule.round_for(big, day), len(stops)))
+            trips.append(report("rounds.round_for (big, 60 stops confirmed)", app,
+                                lambda: rounds.round_for(big, day), len(stops)))
         print("\nround trips constant whatever the stops:", "yes" if len(set(trips)) == 1 else f"NO {trips}")
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pymongo import MongoClient, monitoring  # noqa: E402
+from werkzeug.security import generate_password_hash  # noqa: E402
 
 from webapp import create_app, migrate  # noqa: E402
 from webapp.db import get_db, start_server_process  # noqa: E402
@@ -38,6 +39,9 @@ PRODUCTS = [("Toned milk", "500 ml packet", 2700), ("Full cream milk", "500 ml p
 PATTERNS = [{"kind": "daily", "weekdays": [], "dates": []}, {"kind": "daily", "weekdays": [], "dates": []},
             {"kind": "alternate", "weekdays": [], "dates": []}, {"kind": "weekly", "weekdays": [0, 2, 4], "dates": []}]
 BATCH = 2000
+BENCH_PASSWORD = "bench-password"
+# Every seeded login signs in with BENCH_PASSWORD; few iterations, so that signing in is not what a bench times.
+BENCH_PASSWORD_HASH = generate_password_hash(BENCH_PASSWORD, method="pbkdf2:sha256:1000")
 
 
 HANDSHAKE_COMMANDS = {"hello", "isMaster", "ismaster", "ping", "endSessions"}
@@ -110,7 +114,11 @@ def _ids(prefix, stamp, count):
 
 
 def seed(db, *, customers=10_000, subscriptions=12_000, one_time=400, day=BENCH_DAY):
-    """Empty the bench database and fill it; returns {"boys", "big_boy_id", "products", "day", ...}."""
+    """Empty the bench database and fill it; returns {"boys", "big_boy_id", "products", "day", ...}.
+
+    `day` is the delivery day of the one-time orders (bench_rush passes the real business date);
+    delivery boys sign in with BENCH_PASSWORD (email boyN@bench.test).
+    """
     for name in db.list_collection_names():
         if name != "migrations":
             db[name].delete_many({})
@@ -125,7 +133,7 @@ def seed(db, *, customers=10_000, subscriptions=12_000, one_time=400, day=BENCH_
 
     boy_count = 1 + -(-(customers - BIG_ROUND) // OTHER_ROUNDS)
     boys = [{"_id": boy_id, "email": f"boy{n}@bench.test", "name": f"Delivery boy {n}", "phone": f"7{n:09d}",
-             "role": "delivery_boy", "password_hash": None, "active": True, "customer_id": None,
+             "role": "delivery_boy", "password_hash": BENCH_PASSWORD_HASH, "active": True, "customer_id": None,
              "session_epoch": 0, "created_at": now, "created_by": "bench"}
             for n, boy_id in enumerate(_ids("US", stamp, boy_count), start=1)]
     db.users.insert_many(boys)

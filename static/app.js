@@ -34,6 +34,41 @@
     }
   });
 
+  // A round: after a stop is confirmed in place, count the round's progress again from its stops
+  // (the confirmation answers with the stop alone; each stop carries its state in data-state).
+  function recountRound() {
+    var box = document.getElementById("round-progress");
+    var round = document.getElementById("round");
+    if (!box || !round) return;
+    var counts = { total: 0, todo: 0, partial: 0, not_delivered: 0 };
+    round.querySelectorAll(".stop[data-state]").forEach(function (stop) {
+      var state = stop.getAttribute("data-state");
+      counts.total += 1;
+      if (state === "todo") counts.todo += 1;
+      if (state === "PARTIALLY_DELIVERED") counts.partial += 1;
+      if (state === "NOT_DELIVERED") counts.not_delivered += 1;
+    });
+    counts.done = counts.total - counts.todo;
+    box.querySelectorAll("[data-count]").forEach(function (element) {
+      var value = counts[element.getAttribute("data-count")];
+      element.textContent = value;
+      var badge = element.closest(".badge.warn, .badge.bad");
+      if (badge) badge.hidden = value === 0;
+    });
+    var bar = box.querySelector("[data-progress-bar]");
+    if (bar) {
+      bar.max = counts.total || 1;
+      bar.value = counts.done;
+      bar.textContent = counts.done + " of " + counts.total;
+    }
+  }
+
+  // htmx:load fires on the new stop once swapped in (the old element, and the form, are gone by then).
+  document.addEventListener("htmx:load", function (event) {
+    var element = event.target;
+    if (element && element.classList && element.classList.contains("stop")) recountRound();
+  });
+
   // Orders calendar: the day panel opens below the month; bring it into view on a phone.
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;

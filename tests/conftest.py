@@ -18,6 +18,7 @@ from webapp.db import get_db, start_server_process
 from webapp.extensions import limiter
 from webapp.services import Actor
 
+pytest_plugins = ["tests.billing_fixtures"]  # milk, paneer, subscribe, order_once, deliver
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 _real_connect = socket.socket.connect

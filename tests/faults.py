@@ -23,7 +23,6 @@ class InjectedFault(Exception):
 @contextlib.contextmanager
 def _on_each_write(after_write):
     collection_getattr = uow_module._Collection.__getattr__
-    unit_bulk_write = uow_module.UnitOfWork.bulk_write
     unit_flush = uow_module.UnitOfWork._flush
 
     def getattr_(self, name):
@@ -38,25 +37,18 @@ def _on_each_write(after_write):
 
         return call
 
-    def bulk_write(self, models):
-        result = unit_bulk_write(self, models)
-        after_write()
-        return result
-
     def flush(self):
-        had_entries = bool(self._entries)
+        had_writes = bool(self._entries or self._deferred)
         unit_flush(self)
-        if had_entries:
+        if had_writes:
             after_write()
 
     uow_module._Collection.__getattr__ = getattr_
-    uow_module.UnitOfWork.bulk_write = bulk_write
     uow_module.UnitOfWork._flush = flush
     try:
         yield
     finally:
         uow_module._Collection.__getattr__ = collection_getattr
-        uow_module.UnitOfWork.bulk_write = unit_bulk_write
         uow_module.UnitOfWork._flush = unit_flush
 
 

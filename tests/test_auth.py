@@ -3,9 +3,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from tests.faults import assert_all_or_nothing
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import Actor, accounts
+from webapp.services import Actor, Conflict, accounts
 
 HOMES = {
     "admin": "/staff/", "marketing": "/staff/", "support": "/staff/",
@@ -157,3 +158,15 @@ def test_new_invite_voids_the_old_one(client, invited):
     user, token = invited
     accounts.create_invite(user["_id"], actor=Actor.system("test"))
     assert client.get(f"/auth/invite/{token}").status_code == 410
+
+
+def test_accepting_an_invite_is_all_or_nothing(db, invited):
+    user, token = invited
+    updated, _ = assert_all_or_nothing(db, lambda: accounts.accept_invite(token, "a-good-password"))
+    assert updated["session_epoch"] == user["session_epoch"] + 1 and "invite" not in updated
+    assert accounts.authenticate("asha@example.test", "a-good-password")
+    assert db.audit_log.find_one({"action": "login.success", "entity_id": user["_id"]})
+    entry = db.audit_log.find_one({"action": "user.set_password", "entity_id": user["_id"]})
+    assert entry["actor"]["id"] == user["_id"]
+    with pytest.raises(Conflict, match="already been used"):
+        accounts.accept_invite(token, "a-good-password")

@@ -5,9 +5,10 @@ from datetime import datetime
 
 import pytest
 
-from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH, deliver, milk, subscribe  # noqa: F401
+from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH
 from webapp import clock
-from webapp.services import billing
+from webapp.services import billing, billing_jobs
+
 
 
 @pytest.fixture
@@ -66,8 +67,10 @@ def test_admin_runs_a_month_and_watches_its_progress(client, db, login_as, make_
         job = wait_for_job(db)
     assert job["status"] == "done"
     assert response.headers["Location"].endswith(f"/staff/billing/runs/{job['_id']}")
-    assert job["progress"] == dict(job["progress"], customers_total=3, customers_done=3, bills_issued=3,
-                                   amount_paise=30_000)
+    assert job["progress"] == {"customers_total": 3, "customers_done": 3, "bills_issued": 3, "amount_paise": 30_000}
+    assert set(job) == {"_id", "kind", "month", "status", "progress", "summary", "error", "started_at", "updated_at"}
+    assert [entry["action"] for entry in db.audit_log.find({"entity": "job"}).sort("_id", 1)] == [
+        "billing.start", "billing.finish"]
     partial = client.get(f"/staff/billing/runs/{job['_id']}", htmx=True)
     assert partial.status_code == 200 and b"<html" not in partial.data
     assert b'data-status="done"' in partial.data and b"hx-trigger" not in partial.data
@@ -77,8 +80,8 @@ def test_admin_runs_a_month_and_watches_its_progress(client, db, login_as, make_
 
 def test_a_running_job_is_not_started_twice(client, db, system, login_as):
     with clock.frozen(AFTER_MONTH):
-        job, started = billing.start_month_job(MONTH, actor=system)
-        again, started_again = billing.start_month_job(MONTH, actor=system)
+        job, started = billing_jobs.start_month_job(MONTH, actor=system)
+        again, started_again = billing_jobs.start_month_job(MONTH, actor=system)
         assert (started, started_again, again["_id"]) == (True, False, job["_id"])
         login_as("admin")
         response = client.post("/staff/billing/run", data={"month": MONTH})
@@ -90,9 +93,9 @@ def test_a_running_job_is_not_started_twice(client, db, system, login_as):
 
 def test_a_job_whose_process_died_is_released(db, system):
     with clock.frozen(AFTER_MONTH):
-        dead, _ = billing.start_month_job(MONTH, actor=system)
+        dead, _ = billing_jobs.start_month_job(MONTH, actor=system)
     with clock.frozen(datetime(2026, 5, 1, 8, 0)):
-        job, started = billing.start_month_job(MONTH, actor=system)
+        job, started = billing_jobs.start_month_job(MONTH, actor=system)
     assert started and job["_id"] != dead["_id"]
     assert db.jobs.find_one({"_id": dead["_id"]})["status"] == "failed"
 

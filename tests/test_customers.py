@@ -3,6 +3,7 @@ from datetime import datetime
 
 import pytest
 
+from tests.faults import assert_all_or_nothing
 from webapp import clock
 from webapp.db import get_db
 from webapp.services import Actor, Conflict, Forbidden, NotFound, ValidationError, accounts, customers
@@ -182,7 +183,7 @@ def test_route_stops_append_and_a_taken_stop_pushes_the_others(system, boys, mak
     a = make_customer(name="A", delivery_boy_id=boy)
     b = make_customer(name="B", delivery_boy_id=boy)
     assert (a["stop"], b["stop"]) == (1, 2)
-    c = make_customer(name="C", delivery_boy_id=boy, stop=1)
+    make_customer(name="C", delivery_boy_id=boy, stop=1)
     assert [s["name"] for s in customers.route(boy)] == ["C", "A", "B"]
     assert [s["stop"] for s in customers.route(boy)] == [1, 2, 3]
 
@@ -240,6 +241,15 @@ def test_delete_is_refused_while_orders_or_bills_exist(system, make_customer):
             customers.delete_customer(customer["_id"], actor=system)
         assert customers.get_customer(customer["_id"])
         assert accounts.get_user(customer["user_id"])
+
+
+def test_the_delete_button_shows_only_when_the_admin_may_delete(system, make_customer, make_user):
+    customer = make_customer()
+    admin, support = (Actor.for_user(make_user(role)) for role in ("admin", "support"))
+    assert customers.customer_details(customer["_id"], actor=admin)["may_delete"] is True
+    assert customers.customer_details(customer["_id"], actor=support)["may_delete"] is False
+    get_db().bills.insert_one({"_id": "BI-test", "customer_id": customer["_id"]})
+    assert customers.customer_details(customer["_id"], actor=admin)["may_delete"] is False
 
 
 def test_delete_removes_customer_and_login_and_is_audited(system, make_customer, make_user):
@@ -312,3 +322,56 @@ def test_demo_step_seeds_catalogue_routes_and_a_customer_login(system):
     assert user and user["role"] == "customer" and customers.get_customer(user["customer_id"])
     boy_login = next(email for role, email, _ in demo.DEMO_LOGINS if role == "delivery_boy")
     assert accounts.authenticate(boy_login, demo.DEMO_PASSWORD)["role"] == "delivery_boy"
+
+
+# --- all or nothing: each multi-write entry point fails after each of its writes in turn ----------
+
+def test_creating_a_customer_is_all_or_nothing(db, system, boys, make_customer):
+    boy = boys[0]["_id"]
+    first = make_customer(name="First", delivery_boy_id=boy)
+    (customer, invite_url), writes = assert_all_or_nothing(
+        db, lambda: create(system, email="ravi@example.test", delivery_boy_id=boy, stop=1))
+    assert writes >= 4  # login, pushed stops, customer, invite (+ audit entries)
+    user = accounts.get_user(customer["user_id"])
+    assert user["customer_id"] == customer["_id"] and user["invite"]
+    assert [c["_id"] for c in customers.route(boy)] == [customer["_id"], first["_id"]]
+    assert {e["action"] for e in db.audit_log.find({"entity_id": {"$in": [customer["_id"], user["_id"]]}})} \
+        == {"customer.create", "user.invite"}
+    accounts.accept_invite(invite_url.rsplit("/", 1)[1], "milk-every-day")
+
+
+def test_a_staff_edit_is_all_or_nothing(db, system):
+    customer, _ = create(system)
+    saved, _ = assert_all_or_nothing(db, lambda: customers.update_customer(
+        customer["_id"], "Ravi K", "9123456780", "5 New Road", "Koramangala", email="ravi@example.test",
+        actor=system))
+    assert saved["phone"] == "9123456780"
+    assert accounts.get_user(customer["user_id"])["phone"] == "9123456780"
+    assert db.audit_log.count_documents({"action": "customer.update", "entity_id": customer["_id"]}) == 1
+
+
+def test_the_customers_own_profile_edit_is_all_or_nothing(db, make_user):
+    me = make_user("customer")
+    saved, _ = assert_all_or_nothing(
+        db, lambda: customers.update_own_profile("9 Hill View", "9111122222", actor=Actor.for_user(me)))
+    assert (saved["address"], saved["phone"]) == ("9 Hill View", "9111122222")
+    assert accounts.get_user(me["_id"])["phone"] == "9111122222"
+    assert db.audit_log.count_documents({"action": "customer.update_own", "entity_id": me["customer_id"]}) == 1
+
+
+def test_a_route_assignment_that_pushes_stops_down_is_all_or_nothing(db, system, boys, make_customer):
+    boy = boys[0]["_id"]
+    a, b = (make_customer(name=n, delivery_boy_id=boy) for n in "AB")
+    newcomer = make_customer(name="C")
+    moved, writes = assert_all_or_nothing(
+        db, lambda: customers.assign_route(newcomer["_id"], boy, 1, actor=system))
+    assert writes == 3 and moved["stop"] == 1
+    assert [(c["name"], c["stop"]) for c in customers.route(boy)] == [("C", 1), ("A", 2), ("B", 3)]
+    assert db.audit_log.count_documents({"action": "customer.route", "entity_id": newcomer["_id"]}) == 1
+
+
+def test_deleting_a_customer_is_all_or_nothing(db, system, make_customer):
+    customer = make_customer()
+    assert_all_or_nothing(db, lambda: customers.delete_customer(customer["_id"], actor=system))
+    assert db.customers.count_documents({}) == 0 and db.users.count_documents({}) == 0
+    assert db.audit_log.count_documents({"action": "customer.delete", "entity_id": customer["_id"]}) == 1

@@ -245,9 +245,12 @@ def test_a_dead_or_other_scope_link_confirms_nothing(route, db, overrides):
 
 
 def test_confirm_stop_confirms_every_order_at_the_door(route, db):
-    results = deliveries.confirm_stop(route.bina["_id"], TODAY, actor=route.ravi_actor)
+    stop = deliveries.confirm_stop(route.bina["_id"], TODAY, actor=route.ravi_actor)
+    results = [entry["delivery"] for entry in stop["orders"]]
     assert sorted(d["order_id"] for d in results) == sorted([route.bina_sub["_id"], route.bina_paneer["_id"]])
-    assert {d["status"] for d in results} == {"DELIVERED"}
+    assert {d["status"] for d in results} == {"DELIVERED"} and stop["state"] == "DELIVERED"
+    stored = {d["_id"]: d for d in db.deliveries.find()}
+    assert all(stored[d["_id"]] == d for d in results)  # the stop it answers with is what was written
 
 
 def test_confirm_stop_with_one_bad_quantity_writes_nothing(route, db):
@@ -260,8 +263,8 @@ def test_confirm_stop_with_one_bad_quantity_writes_nothing(route, db):
 
 
 def test_confirm_stop_not_delivered_and_other_boys_stop(route, db):
-    results = deliveries.confirm_stop(route.bina["_id"], TODAY, {}, reason="door_locked", actor=route.ravi_actor)
-    assert {d["status"] for d in results} == {"NOT_DELIVERED"}
+    stop = deliveries.confirm_stop(route.bina["_id"], TODAY, {}, reason="door_locked", actor=route.ravi_actor)
+    assert {entry["delivery"]["status"] for entry in stop["orders"]} == {"NOT_DELIVERED"}
     with pytest.raises(NotFound):
         deliveries.confirm_stop(route.chetan["_id"], TODAY, actor=route.ravi_actor)
     with pytest.raises(NotFound):

@@ -8,9 +8,8 @@ from pymongo import MongoClient
 
 from webapp import clock, migrate
 from webapp.config import instance_secret_key, load_config
-from webapp.db import get_db
 from webapp.security import declared_roles
-from webapp.services import Actor, Forbidden, ValidationError, accounts, audit, ids
+from webapp.services import Actor, Forbidden, ValidationError, accounts, audit, ids, uow
 
 
 # --- configuration -----------------------------------------------------------------------------
@@ -47,7 +46,7 @@ def test_health_reports_database_and_migration(client):
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json["database"] == "ok"
-    assert response.json["migration"] == "0001_initial"
+    assert response.json["migration"] == migrate.available()[-1].name
 
 
 def test_health_is_503_when_database_is_down(app, client, monkeypatch):
@@ -60,33 +59,7 @@ def test_health_is_503_when_database_is_down(app, client, monkeypatch):
     assert response.json["database"] == "unreachable"
 
 
-# --- migrations --------------------------------------------------------------------------------
-
-@pytest.fixture
-def scratch_app(make_app, mongo_uri):
-    app = make_app(MONGO_DBNAME="earlybird_migrations_scratch")
-    yield app
-    MongoClient(mongo_uri).drop_database("earlybird_migrations_scratch")
-
-
-def test_migrate_up_status_down_and_idempotent(scratch_app):
-    runner = scratch_app.test_cli_runner()
-    with scratch_app.app_context():  # the CLI acts on the current app's database
-        db = get_db()
-        result = runner.invoke(args=["migrate", "--status"])
-        assert "pending" in result.output and "0001_initial" in result.output
-
-        assert "Applied: 0001_initial" in runner.invoke(args=["migrate"]).output
-        assert "order_date_unique" in db.deliveries.index_information()
-        assert db.users.index_information()["email_unique"]["unique"]
-        assert migrate.latest_applied(db) == "0001_initial"
-        assert "nothing (up to date)" in runner.invoke(args=["migrate"]).output  # second run is a no-op
-        assert re.search(r"applied \S+ +0001_initial", runner.invoke(args=["migrate", "--status"]).output)
-
-        assert "Reverted: 0001_initial" in runner.invoke(args=["migrate", "--down", "1"]).output
-        assert "order_date_unique" not in db.deliveries.index_information()
-        assert migrate.latest_applied(db) is None
-
+# --- migrations (more in test_migrations.py) -------------------------------------------------
 
 def test_initial_migration_indexes_enforce_uniqueness(db):
     db.deliveries.insert_one({"_id": "DL-1", "order_id": "OR-1", "date": "2026-01-01"})
@@ -131,9 +104,10 @@ def test_ids_use_the_business_day():
         assert ids.new_id("SU").startswith("SU-20260201-")
 
 
-def test_product_and_bill_ids(db):
+def test_product_and_bill_ids(db, system):
     assert ids.new_product_id() == "PR-0001"
-    assert ids.new_bill_id("2026-02") == "BI-202602-0001"
+    assert uow.run(system, lambda u: ids.new_bill_ids(u, "2026-02", 2)) == ["BI-202602-0001", "BI-202602-0002"]
+    assert uow.run(system, lambda u: ids.new_bill_ids(u, "2026-02", 1)) == ["BI-202602-0003"]
 
 
 # --- audit -------------------------------------------------------------------------------------

@@ -96,11 +96,11 @@ def test_confirm_a_stop_in_full(client, round_, round_link, db):
     assert delivery["confirmed_by"]["id"] == round_link.id and delivery["ip"] == "127.0.0.1"
 
 
-def test_htmx_confirm_returns_the_stop_and_progress(client, round_, round_link, db):
+def test_htmx_confirm_returns_the_stop_in_place(client, round_, round_link, db):
     response = client.post(confirm_path(round_link, round_.bina["_id"]), data={"outcome": "full"}, htmx=True)
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body
-    assert f'id="stop-{round_.bina["_id"]}"' in body and 'hx-swap-oob="true"' in body
+    assert f'id="stop-{round_.bina["_id"]}"' in body and 'id="round-progress"' not in body
     assert db.deliveries.count_documents({"customer_id": round_.bina["_id"]}) == 2
 
 

@@ -93,10 +93,13 @@ def test_a_customer_shares_his_own_bill(bills, db, now):
 
 # ---------------------------------------------------------------- opening: tokens
 
-def test_opening_counts_the_use(round_link, db):
-    link = links.open_link(round_link.token, ip=CLIENT_IP)
-    assert link["_id"] == round_link.id
-    assert db.shared_links.find_one({"_id": round_link.id})["uses"] == 2  # the fixture opened it once
+def test_every_use_is_counted(round_, round_link, db):
+    link = links.open_link(round_link.token, ip=CLIENT_IP)  # reading a link is not using it
+    assert link["_id"] == round_link.id and db.shared_links.find_one({"_id": link["_id"]})["uses"] == 0
+    links.view_link(round_link.token, ip=CLIENT_IP)
+    links.confirm_via_link(round_link.token, round_.anil["_id"], "2026-03-10", ip=CLIENT_IP)
+    stored = db.shared_links.find_one({"_id": round_link.id})
+    assert stored["uses"] == 2 and stored["last_used_at"] is not None
 
 
 def test_every_single_character_change_is_refused(round_link, db):

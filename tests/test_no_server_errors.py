@@ -51,7 +51,7 @@ def world(make_user, make_product, system, db):
     from datetime import date, datetime
 
     from webapp import clock
-    from webapp.services import billing, deliveries, links, orders, pause_requests
+    from webapp.services import area_skips, billing, billing_jobs, deliveries, links, orders, pause_requests
 
     with clock.frozen(datetime(2026, 2, 27, 8, 0)):
         boy = make_user("delivery_boy")
@@ -62,7 +62,7 @@ def world(make_user, make_product, system, db):
                                                   {"kind": "daily"}, date(2026, 3, 1), actor=system)
         one_time = orders.create_one_time_order(customer_id, [{"product_id": milk["_id"], "qty": 1}],
                                                 date(2026, 3, 2), actor=system)
-        skip = orders.skip_area(date(2026, 3, 5), "Festival", None, actor=system)
+        skip = area_skips.skip_area(date(2026, 3, 5), "Festival", None, actor=system)
     with clock.frozen(datetime(2026, 3, 2, 20, 30)):  # after the cut-off for 3 March: a late request
         try:
             orders.set_quantity(subscription["_id"], date(2026, 3, 3), [{"product_id": milk["_id"], "qty": 0}],
@@ -72,7 +72,7 @@ def world(make_user, make_product, system, db):
     with clock.frozen(datetime(2026, 4, 1, 8, 0)):
         deliveries.confirm(subscription["_id"], date(2026, 3, 1), actor=system)
         billing.run_month("2026-03", actor=system)
-        job, _ = billing.start_month_job("2026-02", actor=system)
+        job, _ = billing_jobs.start_month_job("2026-02", actor=system)
         link = links.create_round_link(boy["_id"], date(2026, 4, 1), actor=system)
         token = links.token_for(link)
         pause_requests.request_pause(token, customer_id, date(2026, 4, 3), date(2026, 4, 4), ip="127.0.0.1")

@@ -4,7 +4,7 @@ from datetime import date, datetime
 import pytest
 
 from webapp import clock
-from webapp.services import Actor, Conflict, orders, schedule
+from webapp.services import Actor, Conflict, late_requests, orders, schedule
 
 MORNING = datetime(2026, 3, 10, 6, 0)
 
@@ -72,7 +72,7 @@ def test_after_the_cutoff_the_customer_is_told_and_the_request_kept(client, logi
             f"{sub['_id']}-items-0-product_id": milk["_id"], f"{sub['_id']}-items-0-qty": "1"})
     assert response.status_code == 409
     assert b"closed at 21:00" in response.data and b"Asked after the cut-off" in response.data
-    assert len(orders.late_requests_for([user["customer_id"]], "2026-03-12")) == 1
+    assert len(late_requests.late_requests_for([user["customer_id"]], "2026-03-12")) == 1
 
 
 @pytest.mark.parametrize("url", ["/me/calendar/2026-02-30", "/me/calendar/x"])
@@ -220,7 +220,7 @@ def test_staff_apply_a_late_request_from_the_page(client, login_as, subscriber, 
             orders.set_quantity(sub["_id"], "2026-03-12", [{"product_id": milk["_id"], "qty": 1}],
                                 actor=Actor.for_user(user))
         login_as("support")
-        note = orders.late_requests_for([user["customer_id"]], "2026-03-12")[0]
+        note = late_requests.late_requests_for([user["customer_id"]], "2026-03-12")[0]
         assert b"Apply" in client.get("/staff/orders/late-requests").data
         assert client.post(f"/staff/orders/late-requests/{note['_id']}/apply").status_code == 303
         assert client.post(f"/staff/orders/late-requests/{note['_id']}/apply").status_code == 409
@@ -280,3 +280,18 @@ def test_staff_day_page_without_htmx_and_unknown_customers(client, login_as, sub
         assert client.get("/staff/customers/CU-nope/calendar/2026-03-12", htmx=True).status_code == 404
         assert client.get("/staff/customers/CU-nope/orders").status_code == 404
         assert client.get(f"/staff/customers/{customer_id}/orders?month=2026-04", htmx=True).status_code == 200
+
+
+def test_order_pages_offer_only_the_allowed_actions(client, login_as, subscriber, system):
+    user, sub = subscriber
+    login_as(user)
+    with clock.frozen(MORNING):
+        page = client.get(f"/me/orders/{sub['_id']}").get_data(as_text=True)
+        assert f"/me/orders/{sub['_id']}/pause" in page and "Resume early" not in page
+        assert "Override the cut-off" not in page and "Activate" not in page
+        orders.stop(sub["_id"], actor=system)
+        page = client.get(f"/me/orders/{sub['_id']}").get_data(as_text=True)
+        assert f"/me/orders/{sub['_id']}/pause" not in page and f"/me/orders/{sub['_id']}/stop" not in page
+        login_as("support")
+        staff_page = client.get(f"/staff/orders/{sub['_id']}").get_data(as_text=True)
+        assert f"/staff/orders/{sub['_id']}/pause" not in staff_page and "History" in staff_page

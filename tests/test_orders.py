@@ -3,8 +3,9 @@ from datetime import date, datetime
 
 import pytest
 
-from webapp import clock
-from webapp.services import Actor, Conflict, Forbidden, NotFound, ValidationError, orders, schedule
+from webapp import clock, presentation
+from webapp.services import (Actor, Conflict, Forbidden, NotFound, ValidationError, area_skips, calendar, cutoff,
+                             late_requests, orders, schedule)
 
 MORNING = datetime(2026, 3, 10, 6, 0)  # Tue 10 Mar 2026, business time
 DAILY = {"kind": "daily"}
@@ -136,7 +137,7 @@ def test_a_customer_cannot_reach_another_customers_orders(milk, make_user, me, d
         with pytest.raises(NotFound):
             orders.cancel(order["_id"], actor=me)
         with pytest.raises(NotFound):
-            orders.customer_calendar(other["customer_id"], "2026-03", actor=me)
+            calendar.customer_calendar(other["customer_id"], "2026-03", actor=me)
     assert db.orders.find_one({"_id": order["_id"]})["status"] == "PENDING"
 
 
@@ -163,7 +164,7 @@ def test_cutoff_is_21_00_business_time_the_evening_before(app, milk, customer_us
     with clock.frozen(MORNING):
         sub = orders.create_subscription(customer_user["customer_id"], items((milk, 2)), DAILY, "2026-03-11",
                                          actor=me)
-    assert orders.cutoff_for(date(2026, 3, 12)) == datetime.fromisoformat("2026-03-11T15:30:00+00:00")
+    assert cutoff.cutoff_for(date(2026, 3, 12)) == datetime.fromisoformat("2026-03-11T15:30:00+00:00")
     with clock.frozen(datetime(2026, 3, 11, 20, 59)):
         orders.set_quantity(sub["_id"], "2026-03-12", items((milk, 1)), actor=me)
     assert schedule.quantity_on(orders.get_order(sub["_id"]), date(2026, 3, 12)) == {milk["_id"]: 1}
@@ -173,16 +174,16 @@ def test_cutoff_is_21_00_business_time_the_evening_before(app, milk, customer_us
         assert "noted your request" in error.value.message
     # Refused as a change, kept as a note for the delivery boy and staff.
     assert schedule.quantity_on(orders.get_order(sub["_id"]), date(2026, 3, 12)) == {milk["_id"]: 1}
-    notes = orders.late_requests_for([customer_user["customer_id"], "CU-other"], date(2026, 3, 12))
+    notes = late_requests.late_requests_for([customer_user["customer_id"], "CU-other"], date(2026, 3, 12))
     assert [(n["change"], n["order_id"], n["status"]) for n in notes] == [("quantity", sub["_id"], "OPEN")]
     assert notes[0]["note"] == "Asked for Toned milk × 0 instead of 1 — confirm at the door"
-    assert orders.late_requests_for([customer_user["customer_id"]], date(2026, 3, 13)) == []
+    assert late_requests.late_requests_for([customer_user["customer_id"]], date(2026, 3, 13)) == []
 
 
 def test_the_cutoff_hour_is_configurable(make_app):
     other = make_app(CUTOFF_HOUR=18)
     with other.app_context():
-        assert orders.cutoff_for(date(2026, 3, 12)) == datetime.fromisoformat("2026-03-11T12:30:00+00:00")
+        assert cutoff.cutoff_for(date(2026, 3, 12)) == datetime.fromisoformat("2026-03-11T12:30:00+00:00")
 
 
 def test_staff_override_the_cutoff_only_explicitly_and_it_is_audited(milk, customer_user, me, staff, db):
@@ -208,17 +209,17 @@ def test_staff_apply_or_dismiss_a_late_request(milk, customer_user, me, staff, d
             orders.pause(sub["_id"], "2026-03-12", "2026-03-14", actor=me)
         with pytest.raises(Conflict):
             orders.set_quantity(sub["_id"], "2026-03-12", items((milk, 1)), actor=me)
-        pause_note, quantity_note = orders.list_late_requests(actor=staff)
+        pause_note, quantity_note = late_requests.list_requests(actor=staff)
         with pytest.raises(Forbidden):
-            orders.apply_late_request(pause_note["_id"], actor=me)
-        orders.apply_late_request(pause_note["_id"], actor=staff)
-        orders.dismiss_late_request(quantity_note["_id"], actor=staff)
+            late_requests.apply(pause_note["_id"], actor=me)
+        late_requests.apply(pause_note["_id"], actor=staff)
+        late_requests.dismiss(quantity_note["_id"], actor=staff)
         with pytest.raises(Conflict):
-            orders.apply_late_request(quantity_note["_id"], actor=staff)
+            late_requests.apply(quantity_note["_id"], actor=staff)
     order = orders.get_order(sub["_id"])
     assert [schedule.quantity_on(order, date(2026, 3, d)) for d in (11, 12, 14, 15)] == [
         {milk["_id"]: 2}, {}, {}, {milk["_id"]: 2}]
-    assert orders.late_requests_for([customer_user["customer_id"]], "2026-03-12") == []
+    assert late_requests.late_requests_for([customer_user["customer_id"]], "2026-03-12") == []
     assert db.change_requests.find_one({"_id": pause_note["_id"]})["status"] == "APPLIED"
 
 
@@ -281,23 +282,8 @@ def test_one_time_cancel_until_the_cutoff(milk, customer_user, me, staff, db):
         with pytest.raises(Conflict):
             orders.cancel(late["_id"], actor=me)
         assert orders.get_order(late["_id"])["status"] == "PENDING"
-        assert orders.late_requests_for([customer_user["customer_id"]], "2026-03-11")[0]["change"] == "cancel"
+        assert late_requests.late_requests_for([customer_user["customer_id"]], "2026-03-11")[0]["change"] == "cancel"
         assert orders.cancel(late["_id"], override_cutoff=True, actor=staff)["status"] == "CANCELLED"
-
-
-def test_delivery_results_follow_and_a_cancelled_order_is_never_delivered(milk, make_customer, system):
-    customer = make_customer()
-    with clock.frozen(MORNING):
-        kept = orders.create_one_time_order(customer["_id"], items((milk, 1)), "2026-03-12", actor=system)
-        dropped = orders.create_one_time_order(customer["_id"], items((milk, 1)), "2026-03-12", actor=system)
-        orders.cancel(dropped["_id"], actor=system)
-    assert orders.mark_one_time_result(kept["_id"], "DELIVERED")["status"] == "DELIVERED"
-    with pytest.raises(Conflict):
-        orders.mark_one_time_result(dropped["_id"], "DELIVERED")
-    with pytest.raises(ValidationError):
-        orders.mark_one_time_result(kept["_id"], "LOST")
-    with pytest.raises(NotFound):
-        orders.mark_one_time_result("OR-nope", "DELIVERED")
 
 
 def test_set_quantity_rules(milk, curd, customer_user, me):
@@ -325,19 +311,19 @@ def test_area_skip_affects_that_area_is_undoable_and_reaches_new_subscriptions(m
     with clock.frozen(MORNING):
         north_sub = orders.create_subscription(north["_id"], items((milk, 1)), DAILY, "2026-03-11", actor=staff)
         south_sub = orders.create_subscription(south["_id"], items((milk, 1)), DAILY, "2026-03-11", actor=staff)
-        skip = orders.skip_area("2026-03-14", "Holi", "North", actor=staff)
+        skip = area_skips.skip_area("2026-03-14", "Holi", "North", actor=staff)
         assert skip["orders_affected"] == 1
         with pytest.raises(Conflict):
-            orders.skip_area("2026-03-14", "Again", "North", actor=staff)
+            area_skips.skip_area("2026-03-14", "Again", "North", actor=staff)
         late_joiner = orders.create_subscription(make_customer(area="North")["_id"], items((milk, 1)), DAILY,
                                                  "2026-03-12", actor=staff)
         assert schedule.explain(late_joiner, date(2026, 3, 14))["reason"] == "Holi"
         assert schedule.explain(orders.get_order(north_sub["_id"]), date(2026, 3, 14)) == {
             "state": "skipped", "quantities": {}, "reason": "Holi"}
         assert schedule.quantity_on(orders.get_order(south_sub["_id"]), date(2026, 3, 14)) == {milk["_id"]: 1}
-        orders.undo_area_skip(skip["_id"], actor=staff)
+        area_skips.undo_area_skip(skip["_id"], actor=staff)
         with pytest.raises(Conflict):
-            orders.undo_area_skip(skip["_id"], actor=staff)
+            area_skips.undo_area_skip(skip["_id"], actor=staff)
     assert schedule.quantity_on(orders.get_order(north_sub["_id"]), date(2026, 3, 14)) == {milk["_id"]: 1}
     assert db.audit_log.count_documents({"action": {"$in": ["order.skip_area", "order.unskip_area"]}}) == 2
 
@@ -346,13 +332,13 @@ def test_area_skip_undo_closes_at_the_cutoff(milk, make_customer, staff):
     customer = make_customer()
     with clock.frozen(MORNING):
         orders.create_subscription(customer["_id"], items((milk, 1)), DAILY, "2026-03-11", actor=staff)
-        skip = orders.skip_area("2026-03-11", "Rain", None, actor=staff)
+        skip = area_skips.skip_area("2026-03-11", "Rain", None, actor=staff)
     with clock.frozen(datetime(2026, 3, 10, 21, 0)):
         with pytest.raises(Conflict):
-            orders.undo_area_skip(skip["_id"], actor=staff)
-        orders.undo_area_skip(skip["_id"], override_cutoff=True, actor=staff)
+            area_skips.undo_area_skip(skip["_id"], actor=staff)
+        area_skips.undo_area_skip(skip["_id"], override_cutoff=True, actor=staff)
     with clock.frozen(MORNING), pytest.raises(Forbidden):
-        orders.skip_area("2026-03-12", "Rain", None, actor=Actor.for_user({"_id": "US-x", "role": "customer"}))
+        area_skips.skip_area("2026-03-12", "Rain", None, actor=Actor.for_user({"_id": "US-x", "role": "customer"}))
 
 
 def test_only_the_system_may_record_orders_that_began_earlier(milk, make_customer, system, staff):
@@ -363,16 +349,16 @@ def test_only_the_system_may_record_orders_that_began_earlier(milk, make_custome
         assert orders.create_one_time_order(customer["_id"], items((milk, 1)), "2026-03-01", actor=system)
 
 
-def test_due_for_and_the_staff_list_filters(milk, make_customer, staff):
+def test_what_is_due_and_the_staff_list_filters(milk, make_customer, staff, db):
     north, south = make_customer(area="North"), make_customer(area="South", name="Meena Iyer")
     other_name = "iyer"
     with clock.frozen(MORNING):
         weekly = orders.create_subscription(north["_id"], items((milk, 1)), {"kind": "weekly", "weekdays": [3]},
                                             "2026-03-11", actor=staff)  # Thursdays
         one = orders.create_one_time_order(south["_id"], items((milk, 4)), "2026-03-13", actor=staff)
-        assert [o["_id"] for o, _ in schedule.due_for(date(2026, 3, 12))] == [weekly["_id"]]
-        assert [o["_id"] for o, _ in schedule.due_for(date(2026, 3, 13))] == [one["_id"]]
-        assert schedule.due_for(date(2026, 3, 12), [south["_id"]]) == []
+        placed = list(db.orders.find())
+        assert [o["_id"] for o, _ in schedule.due_on(placed, date(2026, 3, 12))] == [weekly["_id"]]
+        assert [o["_id"] for o, _ in schedule.due_on(placed, date(2026, 3, 13))] == [one["_id"]]
         assert [o["_id"] for o in orders.list_orders(area="South", actor=staff)] == [one["_id"]]
         assert [o["_id"] for o in orders.list_orders(kind="SUBSCRIPTION", actor=staff)] == [weekly["_id"]]
         assert [o["_id"] for o in orders.list_orders(day="2026-03-19", actor=staff)] == [weekly["_id"]]
@@ -390,14 +376,17 @@ def test_calendar_marks_pauses_skips_and_one_time_orders(milk, curd, customer_us
         sub = orders.create_subscription(cid, items((milk, 2)), DAILY, "2026-03-11", actor=me)
         orders.create_one_time_order(cid, items((curd, 1)), "2026-03-12", actor=me)
         orders.pause(sub["_id"], "2026-03-20", "2026-03-21", actor=me)
-        orders.skip_area("2026-03-15", "Strike", None, actor=staff)
-        calendar = orders.customer_calendar(cid, "2026-03", actor=me)
-    by_day = {cell["date"].day: cell for cell in calendar["days"]}
+        area_skips.skip_area("2026-03-15", "Strike", None, actor=staff)
+        month = calendar.customer_calendar(cid, "2026-03", actor=me)
+    by_day = {cell["date"].day: cell for cell in month["days"]}
     assert by_day[10]["totals"] == {} and by_day[11]["totals"] == {milk["_id"]: 2}
     assert by_day[12]["totals"] == {milk["_id"]: 2, curd["_id"]: 1}
     assert [e["state"] for e in by_day[20]["entries"]] == ["paused"]
     assert by_day[15]["entries"][0]["reason"] == "Strike"
-    assert len(calendar["weeks"]) == 6 and calendar["weeks"][0][6]["date"] == date(2026, 3, 1)
+    assert by_day[11]["entries"][0]["editable"] and not by_day[10]["entries"]
+    assert not by_day[15]["entries"][0]["editable"] and not by_day[20]["entries"][0]["editable"]
+    weeks = presentation.calendar_weeks(month["days"])
+    assert len(weeks) == 6 and weeks[0][6]["date"] == date(2026, 3, 1) and weeks[0][5] is None
 
 
 def test_demo_step_seeds_subscriptions_and_one_time_orders(make_product, make_customer, system, db):
@@ -411,4 +400,26 @@ def test_demo_step_seeds_subscriptions_and_one_time_orders(make_product, make_cu
         assert {s["pattern"]["kind"] for s in context["subscriptions"]} == {"daily", "alternate", "weekly"}
         assert min(s["start_date"] for s in context["subscriptions"]) == "2026-02-03"
         assert [o["delivery_date"] for o in context["one_time_orders"]][:2] == ["2026-02-26", "2026-03-06"]
-        assert len(schedule.due_for(date(2026, 3, 1))) >= 3
+        assert len(schedule.due_on(list(db.orders.find()), date(2026, 3, 1))) >= 3
+
+
+def test_allowed_actions_follow_the_order_and_the_actor(milk, customer_user, me, staff, system):
+    with clock.frozen(MORNING):
+        one_time = orders.create_one_time_order(customer_user["customer_id"], items((milk, 1)), "2026-03-12",
+                                                actor=me)
+        draft = orders.create_subscription(customer_user["customer_id"], items((milk, 1)), DAILY, "2026-03-12",
+                                           draft=True, actor=staff)
+        running = orders.pause(orders.create_subscription(customer_user["customer_id"], items((milk, 1)), DAILY,
+                                                          "2026-03-12", actor=me)["_id"], "2026-03-15", None, actor=me)
+        stopped = orders.stop(running["_id"], actor=system)
+        cancelled = orders.cancel(one_time["_id"], actor=me)
+
+    def offered(order, actor):
+        return {name for name, allowed in orders.allowed_actions(order, actor).items() if allowed}
+
+    assert offered(one_time, me) == {"cancel"}
+    assert offered(one_time, staff) == {"cancel", "override_cutoff"}
+    assert offered(draft, me) == {"pause", "stop"} and offered(draft, staff) == {"pause", "stop", "activate",
+                                                                                   "override_cutoff"}
+    assert offered(running, me) == {"pause", "resume", "stop"}
+    assert offered(stopped, me) == set() and offered(cancelled, me) == set()

@@ -1,11 +1,11 @@
-"""schedule.round_for: one delivery boy's stops for a date, in a constant number of queries."""
+"""rounds.round_for: one delivery boy's stops for a date, in a constant number of queries."""
 from datetime import timedelta
 
 import pytest
 from pymongo import MongoClient, monitoring
 
 from webapp import clock
-from webapp.services import Actor, Conflict, deliveries, orders, schedule
+from webapp.services import Actor, Conflict, deliveries, orders, rounds
 
 from tests.delivery_fixtures import SETUP_AT, TODAY, day_now, route  # noqa: F401  (fixtures)
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.usefixtures("day_now")
 
 
 def test_round_lists_his_stops_in_stop_order_with_what_to_hand_over(route):
-    stops = schedule.round_for(route.ravi["_id"], TODAY)
+    stops = rounds.round_for(route.ravi["_id"], TODAY)
     assert [stop["customer"]["name"] for stop in stops] == ["Anil", "Bina"]
     anil, bina = stops
     assert anil["customer"]["phone"] == route.anil["phone"] and anil["customer"]["address"]
@@ -27,24 +27,24 @@ def test_a_confirmed_stop_leaves_to_do_and_carries_its_result(route):
     deliveries.confirm(route.anil_sub["_id"], TODAY, {route.milk["_id"]: 1, route.curd["_id"]: 1},
                        actor=route.ravi_actor)
     deliveries.confirm(route.bina_sub["_id"], TODAY, actor=route.ravi_actor)
-    stops = schedule.round_for(route.ravi["_id"], TODAY)
+    stops = rounds.round_for(route.ravi["_id"], TODAY)
     assert stops[0]["state"] == "PARTIALLY_DELIVERED"
     assert stops[0]["orders"][0]["delivery"]["status"] == "PARTIALLY_DELIVERED"
     assert stops[1]["state"] == "todo"  # the one-time paneer is still to hand over
-    assert schedule.progress(stops) == {"total": 2, "todo": 1, "done": 1, "delivered": 0, "partial": 1,
+    assert rounds.progress(stops) == {"total": 2, "todo": 1, "done": 1, "delivered": 0, "partial": 1,
                                         "not_delivered": 0}
 
 
 def test_van_load_totals_per_product(route):
-    load = schedule.van_load(schedule.round_for(route.ravi["_id"], TODAY))
+    load = rounds.van_load(rounds.round_for(route.ravi["_id"], TODAY))
     assert [(line["name"], line["qty"]) for line in load] == [("Curd", 1), ("Milk", 3), ("Paneer", 1)]
 
 
 def test_paused_and_skipped_orders_are_not_on_the_round(route, system):
     with clock.frozen(SETUP_AT):
         orders.pause(route.anil_sub["_id"], TODAY, TODAY, actor=system)
-    assert [stop["customer"]["name"] for stop in schedule.round_for(route.ravi["_id"], TODAY)] == ["Bina"]
-    yesterday = schedule.round_for(route.ravi["_id"], TODAY - timedelta(days=1))
+    assert [stop["customer"]["name"] for stop in rounds.round_for(route.ravi["_id"], TODAY)] == ["Bina"]
+    yesterday = rounds.round_for(route.ravi["_id"], TODAY - timedelta(days=1))
     assert [stop["customer"]["name"] for stop in yesterday] == ["Anil", "Bina"]
     assert all(not entry["one_time"] for stop in yesterday for entry in stop["orders"])
 
@@ -54,7 +54,7 @@ def test_late_request_notes_show_on_the_stop(route, db):
     with pytest.raises(Conflict):
         orders.set_quantity(route.anil_sub["_id"], TODAY, [{"product_id": route.milk["_id"], "qty": 1}],
                             actor=Actor.for_user(user))
-    stops = schedule.round_for(route.ravi["_id"], TODAY)
+    stops = rounds.round_for(route.ravi["_id"], TODAY)
     assert "confirm at the door" in stops[0]["requests"][0]["note"]
     assert stops[1]["requests"] == []
 
@@ -79,7 +79,7 @@ def count_round_trips(app, boy_id):
     client = MongoClient(app.config["MONGO_URI"], event_listeners=[counter], tz_aware=True)
     original, app.extensions["mongo"] = app.extensions["mongo"], client
     try:
-        schedule.round_for(boy_id, TODAY)
+        rounds.round_for(boy_id, TODAY)
     finally:
         app.extensions["mongo"] = original
         client.close()
@@ -97,5 +97,5 @@ def test_round_trips_do_not_grow_with_stops(app, route, make_customer, system):
                                          actor=system)
     deliveries.confirm_stop(route.anil["_id"], TODAY, actor=route.ravi_actor)
     large = count_round_trips(app, route.ravi["_id"])
-    assert len(schedule.round_for(route.ravi["_id"], TODAY)) == 10
+    assert len(rounds.round_for(route.ravi["_id"], TODAY)) == 10
     assert len(large) == len(small) <= 6, large

@@ -33,8 +33,7 @@ def write_calls_outside_a_unit():
                 continue
             func = node.func
             method = func.attr if isinstance(func, ast.Attribute) else None
-            unit_bulk = method == "bulk_write" and isinstance(func.value, ast.Name)  # u.bulk_write([...])
-            if method in WRITE_METHODS and not unit_bulk and not _through_unit(func.value):
+            if method in WRITE_METHODS and not _through_unit(func.value):
                 found.append(f"{name}:{node.lineno} .{method}()")
             if method in {"start_session", "with_transaction"}:
                 found.append(f"{name}:{node.lineno} opens its own transaction")
@@ -110,14 +109,20 @@ def test_an_ended_unit_cannot_write(db, system):
         kept.db.things.insert_one({"_id": 1})
 
 
-def test_bulk_write_carries_the_audit_entries(db, system):
+def test_deferred_writes_go_with_the_audit_entries(db, system):
     from pymongo import InsertOne
 
-    def work(u):
+    def work(u, fail):
         u.record("thing.create", "thing", 1, "Made a thing")
-        u.bulk_write([InsertOne(namespace=u.namespace("things"), document={"_id": 1})])
+        u.defer(InsertOne(namespace=u.namespace("things"), document={"_id": 1}))
+        assert db.things.count_documents({}) == 0  # not sent until the unit ends
+        if fail:
+            raise InjectedFault("before the end")
 
-    uow.run(system, work)
+    with pytest.raises(InjectedFault):
+        uow.run(system, lambda u: work(u, fail=True))
+    assert db.things.count_documents({}) == 0 and db.audit_log.count_documents({}) == 0
+    uow.run(system, lambda u: work(u, fail=False))
     assert db.things.count_documents({}) == 1 and db.audit_log.count_documents({}) == 1
 
 

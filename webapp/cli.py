@@ -1,42 +1,51 @@
-"""flask --app wsgi <command>: migrate, seed-demo, create-admin, db-start, db-stop, …"""
+"""flask --app wsgi <command>: migrate, seed-demo, create-admin, db-start, db-stop, bill-month, reconcile.
+
+Every command runs inside the app context Flask provides (`with_appcontext`), also when invoked
+through `app.test_cli_runner()`.
+"""
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
+from webapp import demo
 from webapp import migrate as migrations
 from webapp.db import get_db, stop_embedded_server
-from webapp.services import Actor, ServiceError, accounts
+from webapp.services import Actor, ServiceError, accounts, billing
 
 
 def init_app(app):
-    for command in (migrate_command, seed_demo_command, create_admin_command, db_start_command, db_stop_command):
+    for command in (migrate_command, seed_demo_command, create_admin_command, db_start_command, db_stop_command,
+                    bill_month_command, reconcile_command):
         app.cli.add_command(command)
-    app.cli.add_command(bill_month_command)
-    app.cli.add_command(reconcile_command)
 
 
 @click.command("migrate")
 @click.option("--down", "down", type=int, default=None, metavar="N", help="Reverse the last N applied migrations.")
 @click.option("--status", "show_status", is_flag=True, help="List migrations and whether each is applied.")
+@with_appcontext
 def migrate_command(down, show_status):
-    """Apply migrations up to the latest (a no-op when all are applied)."""
+    """Apply migrations up to the latest (a no-op when all are applied); refused when an applied file changed."""
     db = get_db()
     if show_status:
-        for name, applied_at in migrations.status(db):
-            click.echo(f"{'applied ' + applied_at.isoformat() if applied_at else 'pending':<40} {name}")
+        for name, applied_at, changed in migrations.status(db):
+            state = f"applied {applied_at.isoformat()}" if applied_at else "pending"
+            click.echo(f"{state:<40} {name}{'  CHANGED since applied' if changed else ''}")
         return
-    if down is not None:
-        reverted = migrations.downgrade(db, down)
-        click.echo("Reverted: " + (", ".join(reverted) if reverted else "nothing"))
-        return
-    ran = migrations.upgrade(db)
+    try:
+        if down is not None:
+            reverted = migrations.downgrade(db, down)
+            click.echo("Reverted: " + (", ".join(reverted) if reverted else "nothing"))
+            return
+        ran = migrations.upgrade(db)
+    except migrations.ChangedMigration as error:
+        raise click.ClickException(str(error)) from None
     click.echo("Applied: " + (", ".join(ran) if ran else "nothing (up to date)"))
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command():
     """Seed the demo business on first run, then print the demo logins."""
-    from webapp import demo
-
     if demo.seed_if_empty():
         click.echo("Seeded the demo business.")
     click.echo(demo.logins_text())
@@ -46,6 +55,7 @@ def seed_demo_command():
 @click.option("--email", prompt=True)
 @click.option("--name", prompt=True)
 @click.password_option()
+@with_appcontext
 def create_admin_command(email, name, password):
     """Create an admin login."""
     try:
@@ -56,12 +66,14 @@ def create_admin_command(email, name, password):
 
 
 @click.command("db-start")
+@with_appcontext
 def db_start_command():
     """Make sure the embedded database answers (started by the app factory when MONGO_URI is unset)."""
     click.echo(f"Database at {current_app.config['MONGO_URI']}")
 
 
 @click.command("db-stop")
+@with_appcontext
 def db_stop_command():
     """Stop the embedded database started for this instance/ folder."""
     stopped = stop_embedded_server(current_app.config["EMBEDDED_DB_PATH"])
@@ -70,10 +82,9 @@ def db_stop_command():
 
 @click.command("bill-month")
 @click.argument("month")
+@with_appcontext
 def bill_month_command(month):
     """Bill every delivered, not yet billed line of MONTH (YYYY-MM); safe to run again."""
-    from webapp.services import billing
-
     try:
         summary = billing.run_month(month, actor=Actor.system("cli"))
     except ServiceError as error:
@@ -85,10 +96,9 @@ def bill_month_command(month):
 
 @click.command("reconcile")
 @click.argument("month")
+@with_appcontext
 def reconcile_command(month):
     """Delivered vs billed lines for MONTH (YYYY-MM); exits with status 1 on any mismatch."""
-    from webapp.services import billing
-
     try:
         report = billing.reconcile(month)
     except ServiceError as error:

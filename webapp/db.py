@@ -112,9 +112,3 @@ def stop_embedded_server(storage_path):
         pass
     pid_file.unlink()
     return True
-
-
-def in_transaction(work):
-    """Run work(session) in a multi-document transaction, retried on transient errors."""
-    with get_client().start_session() as session:
-        return session.with_transaction(work)

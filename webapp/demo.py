@@ -1,10 +1,17 @@
 """The demo business seeded by `make run` on first run, through the services like any user.
 
-Each area adds its step to STEPS; steps run in order, each given the system actor and the
-shared `context` dict (ids created by earlier steps).
+Every step calls service entry points, so every record comes with its audit entries, each change
+one unit of work of the system actor "seed-demo". STEPS run in order, each given that actor and
+the shared `context` dict (ids created by earlier steps).
 """
+from datetime import timedelta
+
+from webapp import clock
 from webapp.db import get_db
-from webapp.services import Actor, accounts
+from webapp.services import (
+    Actor, accounts, bill_builder, bill_queries, billing, catalog, customers, deliveries, links, orders,
+    pause_requests, payments, rounds, schedule,
+)
 
 DEMO_PASSWORD = "earlybird-demo"
 # (role, login, name): every login printed by `make run`; later steps add theirs here.
@@ -18,122 +25,6 @@ DEMO_LOGINS = [
     ("delivery_boy", "imran@earlybird.test", "Imran Delivery"),
     ("customer", "customer@earlybird.test", "Kavya Customer"),
 ]
-
-
-def seed_staff(actor, context):
-    users = {}
-    for role, email, name in DEMO_LOGINS:
-        if role == "customer":
-            continue  # created with his customer record by seed_catalog_and_customers
-        users[role] = accounts.create_user(email, name, role, password=DEMO_PASSWORD, actor=actor)
-    context["users"] = users
-
-
-def seed_bills(actor, context):
-    """Bill last month and record a few payments (full, part, UPI), so bills show every status."""
-    from webapp import clock
-    from webapp.services import billing
-
-    month = billing.previous_month(clock.month_of(clock.today()))
-    billing.run_month(month, actor=actor)
-    bills = billing.list_bills(month, actor=actor)
-    for n, bill in enumerate(bills[:6]):
-        amount = bill["total_paise"] if n % 2 == 0 else bill["total_paise"] // 2
-        if amount > 0:
-            billing.record_payment(bill["customer_id"], amount, ("cash", "upi", "bank")[n % 3],
-                                   reference=None if n % 3 == 0 else f"DEMO-{n:03d}", actor=actor)
-    context["bills"] = bills
-
-
-def seed_orders(actor, context):
-    """Subscriptions (daily, alternate, weekly) begun about five weeks ago for most customers, a few
-    per-date changes, and one-time orders around today, past ones included."""
-    from datetime import timedelta
-
-    from webapp import clock
-    from webapp.services import orders
-
-    today = clock.today()
-    products = [p for p in context.get("products", {}).values() if p.get("status") == "active"]
-    customers = [c for c in context.get("customers", []) if c.get("status") != "stopped"]
-    patterns = [{"kind": "daily"}, {"kind": "daily"}, {"kind": "alternate"},
-                {"kind": "weekly", "weekdays": [0, 2, 4]}]
-    subscriptions, one_time = [], []
-    if not products:
-        context["subscriptions"], context["one_time_orders"] = subscriptions, one_time
-        return
-    for n, customer in enumerate(customers):
-        if n % 7 == 6:
-            continue  # a few customers only order now and then
-        items = [{"product_id": products[0]["_id"], "qty": 1 + n % 2}]
-        if n % 3 == 0 and len(products) > 1:
-            items.append({"product_id": products[1]["_id"], "qty": 1})
-        start = today - timedelta(days=35 - n % 3)
-        subscriptions.append(orders.create_subscription(customer["_id"], items, patterns[n % 4], start,
-                                                        actor=actor))
-    if subscriptions:
-        orders.pause(subscriptions[0]["_id"], today + timedelta(days=3), today + timedelta(days=6),
-                     reason="Family trip", actor=actor)
-    if len(subscriptions) > 1:
-        first = subscriptions[1]["items"][0]
-        orders.set_quantity(subscriptions[1]["_id"], today + timedelta(days=2),
-                            [{"product_id": first["product_id"], "qty": first["qty"] + 1}], actor=actor)
-    extra = products[min(2, len(products) - 1)]
-    for n, offset in enumerate((-12, -4, 0, 1, 3)):
-        if not customers:
-            break
-        customer = customers[(n * 3 + 1) % len(customers)]
-        one_time.append(orders.create_one_time_order(
-            customer["_id"], [{"product_id": extra["_id"], "qty": 1 + n % 3}], today + timedelta(days=offset),
-            actor=actor))
-    context["subscriptions"], context["one_time_orders"] = subscriptions, one_time
-
-
-def seed_deliveries(actor, context):
-    """Confirm every delivery from the first order's start through yesterday, through deliveries.confirm
-    like any confirmation: most in full, every 11th partly, every 23rd not delivered (today stays to do)."""
-    from datetime import timedelta
-
-    from webapp import clock
-    from webapp.services import deliveries, schedule
-
-    placed = context.get("subscriptions", []) + context.get("one_time_orders", [])
-    starts = [clock.parse_day(o.get("start_date") or o["delivery_date"]) for o in placed]
-    yesterday = clock.today() - timedelta(days=1)
-    if not starts or min(starts) > yesterday:
-        return
-    count = 0
-    for day in schedule.days_between(min(starts), yesterday):
-        for order, due in schedule.due_for(day):
-            count += 1
-            delivered, reason = None, None
-            if count % 23 == 0:
-                delivered, reason = {}, ("door_locked", "refused", "out_of_stock")[count % 3]
-            elif count % 11 == 0:
-                product_id, qty = next(iter(sorted(due.items())))
-                delivered = {**due, product_id: qty - 1}
-                reason = None if sum(delivered.values()) else "out_of_stock"
-            deliveries.confirm(order["_id"], day, delivered, reason=reason, actor=actor)
-    context["deliveries_confirmed"] = count
-
-
-def seed_links(actor, context):
-    """A live link to the first delivery boy's round today, and a pause request sent through it."""
-    from datetime import timedelta
-
-    from webapp import clock
-    from webapp.services import links, pause_requests, schedule
-
-    boys = context.get("delivery_boys") or []
-    if not boys:
-        return
-    today = clock.today()
-    link = links.create_round_link(boys[0]["_id"], today, actor=actor)
-    context["round_link_url"] = links.link_url(link)
-    stops = schedule.round_for(boys[0]["_id"], today)
-    if stops:
-        pause_requests.request_pause(links.token_for(link), stops[-1]["customer"]["_id"], today + timedelta(days=8),
-                                     today + timedelta(days=10), "Visiting family", ip="127.0.0.1")
 
 
 DEMO_PRODUCTS = [  # (name, unit, price in paise)
@@ -151,11 +42,19 @@ FIRST_NAMES = ["Aarav", "Priya", "Rahul", "Lakshmi", "Vikram", "Ananya", "Suresh
 SURNAMES = ["Sharma", "Iyer", "Reddy", "Nair", "Gowda", "Rao", "Menon", "Kumar", "Shetty", "Pillai"]
 
 
+def seed_staff(actor, context):
+    """Every login of DEMO_LOGINS but the customer's, with the demo password."""
+    users = {}
+    for role, email, name in DEMO_LOGINS:
+        if role == "customer":
+            continue  # created with his customer record by seed_catalog_and_customers
+        users[role] = accounts.create_user(email, name, role, password=DEMO_PASSWORD, actor=actor)
+    context["users"] = users
+
+
 def seed_catalog_and_customers(actor, context):
     """The catalogue, 20 customers on each delivery boy's route (one area each), a few signed up and waiting
     for a delivery boy, and the demo customer login."""
-    from webapp.services import catalog, customers
-
     products = {}
     for name, unit, price in DEMO_PRODUCTS:
         products[name] = catalog.create_product(name, unit, price, actor=actor)
@@ -184,6 +83,95 @@ def seed_catalog_and_customers(actor, context):
     context["products"] = products
     context["delivery_boys"] = boys
     context["customers"] = created
+
+
+def seed_orders(actor, context):
+    """Subscriptions (daily, alternate, weekly) begun about five weeks ago for most customers, a few
+    per-date changes, and one-time orders around today, past ones included."""
+    today = clock.today()
+    products = [p for p in context.get("products", {}).values() if p.get("status") == "active"]
+    buyers = [c for c in context.get("customers", []) if c.get("status") != "stopped"]
+    patterns = [{"kind": "daily"}, {"kind": "daily"}, {"kind": "alternate"},
+                {"kind": "weekly", "weekdays": [0, 2, 4]}]
+    subscriptions, one_time = [], []
+    if not products:
+        context["subscriptions"], context["one_time_orders"] = subscriptions, one_time
+        return
+    for n, customer in enumerate(buyers):
+        if n % 7 == 6:
+            continue  # a few customers only order now and then
+        items = [{"product_id": products[0]["_id"], "qty": 1 + n % 2}]
+        if n % 3 == 0 and len(products) > 1:
+            items.append({"product_id": products[1]["_id"], "qty": 1})
+        start = today - timedelta(days=35 - n % 3)
+        subscriptions.append(orders.create_subscription(customer["_id"], items, patterns[n % 4], start,
+                                                        actor=actor))
+    if subscriptions:
+        orders.pause(subscriptions[0]["_id"], today + timedelta(days=3), today + timedelta(days=6),
+                     reason="Family trip", actor=actor)
+    if len(subscriptions) > 1:
+        first = subscriptions[1]["items"][0]
+        orders.set_quantity(subscriptions[1]["_id"], today + timedelta(days=2),
+                            [{"product_id": first["product_id"], "qty": first["qty"] + 1}], actor=actor)
+    extra = products[min(2, len(products) - 1)]
+    for n, offset in enumerate((-12, -4, 0, 1, 3)):
+        if not buyers:
+            break
+        customer = buyers[(n * 3 + 1) % len(buyers)]
+        one_time.append(orders.create_one_time_order(
+            customer["_id"], [{"product_id": extra["_id"], "qty": 1 + n % 3}], today + timedelta(days=offset),
+            actor=actor))
+    context["subscriptions"], context["one_time_orders"] = subscriptions, one_time
+
+
+def seed_deliveries(actor, context):
+    """Confirm every delivery from the first order's start through yesterday, through deliveries.confirm
+    like any confirmation: most in full, every 11th partly, every 23rd not delivered (today stays to do)."""
+    placed = context.get("subscriptions", []) + context.get("one_time_orders", [])
+    starts = [clock.parse_day(o.get("start_date") or o["delivery_date"]) for o in placed]
+    yesterday = clock.today() - timedelta(days=1)
+    if not starts or min(starts) > yesterday:
+        return
+    count = 0
+    for day in schedule.days_between(min(starts), yesterday):
+        for order, due in rounds.due_for(day):
+            count += 1
+            delivered, reason = None, None
+            if count % 23 == 0:
+                delivered, reason = {}, ("door_locked", "refused", "out_of_stock")[count % 3]
+            elif count % 11 == 0:
+                product_id, qty = next(iter(sorted(due.items())))
+                delivered = {**due, product_id: qty - 1}
+                reason = None if sum(delivered.values()) else "out_of_stock"
+            deliveries.confirm(order["_id"], day, delivered, reason=reason, actor=actor)
+    context["deliveries_confirmed"] = count
+
+
+def seed_links(actor, context):
+    """A live link to the first delivery boy's round today, and a pause request sent through it."""
+    boys = context.get("delivery_boys") or []
+    if not boys:
+        return
+    today = clock.today()
+    link = links.create_round_link(boys[0]["_id"], today, actor=actor)
+    context["round_link_url"] = links.link_url(link)
+    stops = rounds.round_for(boys[0]["_id"], today)
+    if stops:
+        pause_requests.request_pause(links.token_for(link), stops[-1]["customer"]["_id"], today + timedelta(days=8),
+                                     today + timedelta(days=10), "Visiting family", ip="127.0.0.1")
+
+
+def seed_bills(actor, context):
+    """Bill last month and record a few payments (full, part, UPI), so bills show every status."""
+    month = bill_builder.previous_month(clock.month_of(clock.today()))
+    billing.run_month(month, actor=actor)
+    bills = bill_queries.list_bills(month, actor=actor)
+    for n, bill in enumerate(bills[:6]):
+        amount = bill["total_paise"] if n % 2 == 0 else bill["total_paise"] // 2
+        if amount > 0:
+            payments.record_payment(bill["customer_id"], amount, ("cash", "upi", "bank")[n % 3],
+                                   reference=None if n % 3 == 0 else f"DEMO-{n:03d}", actor=actor)
+    context["bills"] = bills
 
 
 STEPS = [seed_staff, seed_catalog_and_customers, seed_orders, seed_deliveries, seed_links, seed_bills]

@@ -1,10 +1,14 @@
 """Numbered, reversible migrations from migrations/NNNN_name.py (each with up(db) and down(db)).
 
-Applied migrations are recorded in the `migrations` collection; applying is a no-op
-for those already there.
+Migrations are history: a file that has been applied is never edited again; a change is a new
+number. The `migrations` collection records each applied file with the sha256 of its bytes, and
+nothing runs while an applied file differs from what was applied (`ChangedMigration`).
 """
+import hashlib
 import importlib.util
 import re
+from pathlib import Path
+from typing import NamedTuple
 
 from webapp import clock
 from webapp.config import PROJECT_ROOT
@@ -13,19 +17,34 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 NAME_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.py$")
 
 
-def available():
-    """[(name, module)] in order."""
-    found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.py")):
-        if NAME_RE.match(path.name):
-            spec = importlib.util.spec_from_file_location(f"migrations.{path.stem}", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            found.append((path.stem, module))
-    return found
+class ChangedMigration(Exception):
+    """An applied migration file was edited or removed since it was applied."""
+
+
+class Migration(NamedTuple):
+    name: str
+    path: Path
+    checksum: str
+
+    def load(self):
+        spec = importlib.util.spec_from_file_location(f"migrations.{self.name}", self.path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
+def checksum(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def available(folder=MIGRATIONS_DIR):
+    """[Migration] on disk, in order."""
+    return [Migration(path.stem, path, checksum(path))
+            for path in sorted(folder.glob("*.py")) if NAME_RE.match(path.name)]
 
 
 def applied(db):
+    """{name: record} of the applied migrations."""
     return {doc["_id"]: doc for doc in db.migrations.find()}
 
 
@@ -34,33 +53,64 @@ def latest_applied(db):
     return doc["_id"] if doc else None
 
 
-def status(db):
-    """[(name, applied_at or None)] for every migration on disk."""
-    done = applied(db)
-    return [(name, done.get(name, {}).get("applied_at")) for name, _ in available()]
+def changed(done, on_disk):
+    """Names of applied migrations whose file is gone or differs from the recorded checksum."""
+    files = {migration.name: migration for migration in on_disk}
+    return [name for name, record in sorted(done.items())
+            if name not in files or record.get("checksum", files[name].checksum) != files[name].checksum]
 
 
-def upgrade(db):
+def check_history(db, folder=MIGRATIONS_DIR):
+    """Raise ChangedMigration if an applied file changed; record the checksum of applied files that have
+    none (applied before checksums were kept). Returns (applied records, migrations on disk)."""
+    done, on_disk = applied(db), available(folder)
+    bad = changed(done, on_disk)
+    if bad:
+        name = bad[0]
+        path = folder / f"{name}.py"
+        what = "was edited after it was applied" if path.exists() else "was applied but its file is missing"
+        raise ChangedMigration(
+            f"Migration {name} ({path}) {what}. An applied migration is history: restore the file as it was "
+            f"and put the change in a new numbered migration.")
+    for migration in on_disk:
+        record = done.get(migration.name)
+        if record is not None and "checksum" not in record:
+            db.migrations.update_one({"_id": migration.name, "checksum": {"$exists": False}},
+                                     {"$set": {"checksum": migration.checksum}})
+            record["checksum"] = migration.checksum
+    return done, on_disk
+
+
+def status(db, folder=MIGRATIONS_DIR):
+    """[(name, applied_at or None, changed)] for every migration on disk (reads only)."""
+    done, on_disk = applied(db), available(folder)
+    bad = set(changed(done, on_disk))
+    return [(m.name, done.get(m.name, {}).get("applied_at"), m.name in bad) for m in on_disk]
+
+
+def upgrade(db, folder=MIGRATIONS_DIR):
     """Apply every migration not yet applied, in order; returns their names."""
-    done = applied(db)
+    done, on_disk = check_history(db, folder)
     ran = []
-    for name, module in available():
-        if name in done:
+    for migration in on_disk:
+        if migration.name in done:
             continue
-        module.up(db)
+        migration.load().up(db)
         db.migrations.update_one(
-            {"_id": name}, {"$setOnInsert": {"applied_at": clock.now()}}, upsert=True
+            {"_id": migration.name},
+            {"$setOnInsert": {"applied_at": clock.now(), "checksum": migration.checksum}}, upsert=True,
         )
-        ran.append(name)
+        ran.append(migration.name)
     return ran
 
 
-def downgrade(db, steps=1):
+def downgrade(db, steps=1, folder=MIGRATIONS_DIR):
     """Reverse the last `steps` applied migrations, newest first; returns their names."""
-    modules = dict(available())
+    done, on_disk = check_history(db, folder)
+    files = {migration.name: migration for migration in on_disk}
     reverted = []
-    for name in sorted(applied(db), reverse=True)[:steps]:
-        modules[name].down(db)
+    for name in sorted(done, reverse=True)[:steps]:
+        files[name].load().down(db)
         db.migrations.delete_one({"_id": name})
         reverted.append(name)
     return reverted

@@ -1,8 +1,7 @@
-"""Filters and globals every template may use."""
+"""The Jinja wiring: the presentation formatters as filters and globals every template may use."""
 from flask_login import current_user
 
-from webapp import clock
-from webapp.money import format_rupees
+from webapp import clock, presentation
 from webapp.services import STAFF_ROLES
 
 ROLE_HOME = {
@@ -15,25 +14,12 @@ ROLE_HOME = {
 }
 
 
-def format_day(value, style="short"):
-    """'2026-01-31' or a date → 'Sat 31 Jan' (short) or '31 Jan 2026' (long)."""
-    if not value:
-        return ""
-    day = clock.parse_day(value)
-    return day.strftime("%a %d %b") if style == "short" else day.strftime("%d %b %Y")
-
-
-def format_time(moment):
-    """A UTC datetime shown in business time."""
-    if not moment:
-        return ""
-    return moment.astimezone(clock.business_tz()).strftime("%d %b %Y %H:%M")
-
-
 def init_app(app):
-    app.jinja_env.filters["rupees"] = format_rupees
-    app.jinja_env.filters["day"] = format_day
-    app.jinja_env.filters["when"] = format_time
+    app.jinja_env.filters["rupees"] = presentation.format_rupees
+    app.jinja_env.filters["day"] = presentation.format_day
+    app.jinja_env.filters["when"] = presentation.format_time
+    app.jinja_env.globals["describe_pattern"] = presentation.describe_pattern
+    app.jinja_env.globals["calendar_weeks"] = presentation.calendar_weeks
     app.jinja_env.globals["STAFF_ROLES"] = STAFF_ROLES
     app.jinja_env.globals["today"] = clock.today
 

@@ -1,11 +1,12 @@
 """Browser: an admin runs a month's billing and watches the progress bar finish."""
 import pytest
 
-from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH, deliver, milk, subscribe  # noqa: F401
+from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH
 from tests.browser.conftest import sign_in
 from webapp import clock
 
 pytestmark = pytest.mark.browser
+
 
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])

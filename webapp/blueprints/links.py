@@ -94,8 +94,8 @@ def confirm_stop(token, day, customer_id):
 
 
 def render_stop(token, view, form, errors):
-    return htmx.render("delivery/round/stop_page.html", "delivery/round/_stop_response.html",
-                       status=422 if errors else 200, form=form, errors=errors, values=request.form, oob=not errors,
+    return htmx.render("delivery/round/stop_page.html", "delivery/round/_stop.html",
+                       status=422 if errors else 200, form=form, errors=errors, values=request.form,
                        confirm_url=link_confirm_url(token, view["day"]),
                        back_url=url_for("links.open_page", token=token), token=token, **view)
 

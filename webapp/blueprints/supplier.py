@@ -2,7 +2,7 @@
 from flask import Response, request, url_for
 
 from webapp import htmx
-from webapp.forms.deliveries import DayForm, day_links
+from webapp.forms.deliveries import DayForm, day_nav
 from webapp.net import current_actor
 from webapp.security import audience_blueprint
 from webapp.services import demand
@@ -16,10 +16,8 @@ def home():
     """The demand per product for a date (default today), with a CSV download."""
     day = DayForm(request.args).day()
     result = demand.for_day(day, actor=current_actor())
-    previous_day, next_day = day_links(day)
     return htmx.render("supplier/home.html", "supplier/_demand.html", demand=result,
-                       previous_day=previous_day, next_day=next_day,
-                       day_url=lambda other: url_for("supplier.home", date=other.isoformat()),
+                       day_nav=day_nav(day, "supplier.home"),
                        csv_url=url_for("supplier.demand_csv", date=day.isoformat()))
 
 

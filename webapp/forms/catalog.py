@@ -1,9 +1,22 @@
 """Product forms. Prices are typed in rupees (32.50) and handed to services in paise."""
+import re
+from decimal import Decimal, InvalidOperation
+
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from webapp.forms import FlaskForm
-from webapp.money import parse_rupees
+
+
+def parse_rupees(text):
+    """'123.45' / '₹1,234' → paise; ValueError for anything else (at most two decimals)."""
+    cleaned = re.sub(r"[₹,\s]", "", str(text or ""))
+    if not re.fullmatch(r"-?\d+(\.\d{1,2})?", cleaned):
+        raise ValueError("not an amount")
+    try:
+        return int((Decimal(cleaned) * 100).to_integral_exact())
+    except InvalidOperation:
+        raise ValueError("not an amount") from None
 
 
 class RupeesField(StringField):

@@ -2,7 +2,7 @@
 import re
 from datetime import timedelta
 
-from flask import request
+from flask import request, url_for
 
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
@@ -45,9 +45,10 @@ class DayFilterForm(DayForm):
     area = StringField("Area", validators=[Optional(), Length(max=60)])
 
 
-def day_links(day):
-    """The previous and next dates, for one-click navigation."""
-    return day - timedelta(days=1), day + timedelta(days=1)
+def day_nav(day, endpoint, **values):
+    """The previous / today / next links of a page of one day (templates/_day_nav.html)."""
+    return {"day": day, "previous_day": day - timedelta(days=1), "next_day": day + timedelta(days=1),
+            "url": lambda other: url_for(endpoint, date=other.isoformat(), **values)}
 
 
 class ConfirmStopForm(FlaskForm):

@@ -127,12 +127,13 @@ class OrderFilterForm(FlaskForm):
 
 
 def day_forms(cell):
-    """{order_id: DayForm} for the subscriptions on a calendar day, filled with that day's quantities."""
+    """{order_id: DayForm} for the orders whose quantities may be changed on a calendar day (the read model's
+    `editable`), filled with that day's quantities."""
     forms = {}
     for entry in cell["entries"]:
-        order = entry["order"]
-        if order["kind"] != "SUBSCRIPTION" or entry["state"] == "paused" or entry["reason"]:
+        if not entry["editable"]:
             continue
+        order = entry["order"]
         items = [{"product_id": item["product_id"], "qty": str(entry["quantities"].get(item["product_id"], 0))}
                  for item in order["items"]]
         forms[order["_id"]] = DayForm(formdata=None, data={"items": items}, prefix=order["_id"])

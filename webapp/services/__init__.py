@@ -1,10 +1,10 @@
 """The service layer: the only code that writes to MongoDB.
 
 Every entry point takes plain values plus a keyword `actor` (last), checks permission
-from that actor, writes its audit record through `audit.record`, and returns plain
-data or raises one of the errors below.
+from that actor, makes its writes and their audit entries in one unit of work
+(`uow.run`), and returns plain data or raises one of the errors below.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class ServiceError(Exception):
@@ -53,6 +53,8 @@ class Actor:
     role: str | None = None
     ip: str | None = None
     customer_id: str | None = None
+    # A link actor carries the link record it was opened with, so its scope is checked without a re-read.
+    link: dict | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def system(cls, name="system"):
@@ -65,7 +67,7 @@ class Actor:
 
     @classmethod
     def for_link(cls, link, ip=None):
-        return cls("link", link["_id"], "link", ip)
+        return cls("link", link["_id"], "link", ip, link=link)
 
     @property
     def is_staff(self):

@@ -5,73 +5,68 @@ from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import ROLES, Actor, Conflict, Forbidden, NotFound, ValidationError, audit, ids, validate
+from webapp.services import ROLES, Actor, Conflict, Forbidden, NotFound, ValidationError, uow, validate
 from webapp.urls import external_url
 
 INVITE_SALT = "earlybird.invite"
 STAFF_CREATABLE = ("admin", "marketing", "support", "delivery_boy", "supplier")
+LINK_USED = "This link has already been used. Ask for a new one if you need it."
+LINK_EXPIRED = "This link has expired. Ask for a new one."
 
 
 def hash_password(plain):
     return generate_password_hash(plain, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
 
 
-def duplicate_field(error):
-    """Which unique field a DuplicateKeyError is about ('email', 'phone', …)."""
-    key = (getattr(error, "details", None) or {}).get("keyPattern") or {}
-    return next(iter(key), None)
-
-
-def clean_user_fields(email, name, role, phone, *, email_required=True):
+def clean_user_fields(email, name, role, phone):
     errors = validate.Errors()
-    email = errors.check("email", validate.email, email, required=email_required)
+    email = errors.check("email", validate.email, email)
     name = errors.check("name", validate.text, name, "name", label="Name", max_length=100)
-    if phone not in (None, ""):
-        phone = errors.check("phone", validate.phone, phone)
-    else:
-        phone = None
+    phone = errors.check("phone", validate.phone, phone) if phone not in (None, "") else None
     if role not in ROLES:
         errors.add("role", "Choose a role.")
     errors.raise_if_any()
     return email, name, phone
 
 
-def new_user_doc(email, name, role, phone, *, actor, password=None, customer_id=None):
-    now = clock.now()
+def new_user_doc(u, email, name, role, phone, *, password_hash=None, customer_id=None):
+    """A login document for `insert_user`; `u.actor` is its creator."""
     return {
-        "_id": ids.new_id("US"),
+        "_id": u.new_id("US"),
         "email": email,
         "name": name,
         "phone": phone,
         "role": role,
-        "password_hash": hash_password(password) if password else None,
+        "password_hash": password_hash,
         "active": True,
         "customer_id": customer_id,
         "session_epoch": 0,
-        "created_at": now,
-        "created_by": actor.id,
+        "created_at": clock.now(),
+        "created_by": u.actor.id,
     }
 
 
-def insert_user(doc, *, session=None):
-    """Insert a user document; a duplicate email or phone becomes a field error."""
+def duplicate_login(error):
+    """The field error for a DuplicateKeyError on users ('email' or 'phone')."""
+    key = (getattr(error, "details", None) or {}).get("keyPattern") or {}
+    field = next(iter(key), None) or "email"
+    label = {"email": "email address", "phone": "phone number"}.get(field, field)
+    return ValidationError(f"A login with this {label} already exists.", field=field)
+
+
+def insert_user(u, doc):
+    """Insert a login inside unit of work `u`; a duplicate email or phone becomes a field error (and aborts it)."""
     try:
-        get_db().users.insert_one(doc, session=session)
+        u.db.users.insert_one(doc)
     except DuplicateKeyError as error:
         raise duplicate_login(error) from None
     return doc
-
-
-def duplicate_login(error):
-    """The field error for a DuplicateKeyError on users."""
-    field = duplicate_field(error) or "email"
-    label = {"email": "email address", "phone": "phone number"}.get(field, field)
-    return ValidationError(f"A login with this {label} already exists.", field=field)
 
 
 def create_user(email, name, role, phone=None, *, password=None, actor):
@@ -80,50 +75,56 @@ def create_user(email, name, role, phone=None, *, password=None, actor):
     email, name, phone = clean_user_fields(email, name, role, phone)
     if role not in STAFF_CREATABLE:
         raise ValidationError("Customers are created from the customer form.", field="role")
-    if password is not None:
-        validate.password(password)
-    user = insert_user(new_user_doc(email, name, role, phone, actor=actor, password=password))
-    audit.record(actor, "user.create", "user", user["_id"], f"Created {role} login {email}")
-    return user
+    password_hash = hash_password(validate.password(password)) if password is not None else None
+
+    def work(u):
+        user = insert_user(u, new_user_doc(u, email, name, role, phone, password_hash=password_hash))
+        u.record("user.create", "user", user["_id"], f"Created {role} login {email}")
+        return user
+
+    return uow.run(actor, work)
 
 
 def create_staff(email, name, role, phone=None, *, actor):
     """Create a staff, delivery boy or supplier login with no password; returns (user, set-password link)."""
-    user = create_user(email, name, role, phone, actor=actor)
-    return user, create_invite(user["_id"], actor=actor)
+    def work(u):
+        user = create_user(email, name, role, phone, actor=actor)
+        return user, create_invite(user["_id"], actor=actor)
+
+    return uow.run(actor, work)
 
 
 def set_password_for_demo(user_id, password, *, actor):
     """Give a demo login a known password. Only the demo seeding (system actor) may; people get invite links."""
     if not actor.is_system:
         raise Forbidden("Only the demo seeding sets passwords directly.")
-    validate.password(password)
-    result = get_db().users.update_one({"_id": user_id}, {"$set": {"password_hash": hash_password(password)}})
-    if not result.matched_count:
-        raise NotFound("No such user.")
-    audit.record(actor, "user.set_password", "user", user_id, "Demo password set")
+    password_hash = hash_password(validate.password(password))
+
+    def work(u):
+        if not u.db.users.update_one({"_id": user_id}, {"$set": {"password_hash": password_hash}}).matched_count:
+            raise NotFound("No such user.")
+        u.record("user.set_password", "user", user_id, "Demo password set")
+
+    uow.run(actor, work)
 
 
-def update_contact(user_id, fields, *, session=None):
-    """Copy a customer's name/phone/email onto his login (unique phone and email become field errors).
-
-    Called by the customers service inside its transaction, which has already checked permission
-    and writes the audit record."""
+def update_contact(u, user_id, fields):
+    """Copy a customer's name/phone/email onto his login inside the customers service's unit of work
+    (which checked permission and records the audit entry); a taken phone or email is a field error."""
     try:
-        get_db().users.update_one({"_id": user_id}, {"$set": fields}, session=session)
+        u.db.users.update_one({"_id": user_id}, {"$set": fields})
     except DuplicateKeyError as error:
         raise duplicate_login(error) from None
 
 
-def delete_login(user_id, *, session=None):
-    """Remove a customer's login together with his customer record (the customers service audits it)."""
-    get_db().users.delete_one({"_id": user_id, "role": "customer"}, session=session)
+def delete_login(u, user_id):
+    """Remove a customer's login with his customer record, inside the customers service's unit of work."""
+    u.db.users.delete_one({"_id": user_id, "role": "customer"})
 
 
-def list_logins(roles=None):
-    """Logins of the given roles (default: every role but customer), active first, by name."""
-    roles = list(roles or [role for role in ROLES if role != "customer"])
-    return list(get_db().users.find({"role": {"$in": roles}}).sort([("active", -1), ("role", 1), ("name", 1)]))
+def list_logins():
+    """Every login but customers', active first, by role and name."""
+    return list(get_db().users.find({"role": {"$ne": "customer"}}).sort([("active", -1), ("role", 1), ("name", 1)]))
 
 
 def delivery_boys(active_only=True):
@@ -145,7 +146,7 @@ def user_for_session(user_id, epoch):
 
 
 def authenticate(login, password, *, ip=None):
-    """The active user with this email or phone and password, or None. Failures are audited."""
+    """The active user with this email or phone and password, or None. Success and failure are audited."""
     login = (login or "").strip().lower()
     looks_like_phone = re.sub(r"[\s\-()]", "", login).lstrip("+").isdigit()
     try:
@@ -158,8 +159,9 @@ def authenticate(login, password, *, ip=None):
         and check_password_hash(user["password_hash"], password or "")
     )
     actor = Actor.for_user(user, ip) if ok else Actor("system", "login", "anonymous", ip)
-    audit.record(actor, "login.success" if ok else "login.failure", "user",
-                 user["_id"] if user else None, f"Login {'succeeded' if ok else 'failed'} for {login!r}")
+    uow.run(actor, lambda u: u.record("login.success" if ok else "login.failure", "user",
+                                      user["_id"] if user else None,
+                                      f"Login {'succeeded' if ok else 'failed'} for {login!r}"))
     return user if ok else None
 
 
@@ -171,11 +173,15 @@ def set_active(user_id, active, *, actor):
     update = {"$set": {"active": bool(active)}}
     if not active:
         update["$inc"] = {"session_epoch": 1}
-    user = get_db().users.find_one_and_update({"_id": user_id}, update)
-    if user is None:
-        raise NotFound("No such user.")
-    audit.record(actor, "user.activate" if active else "user.deactivate", "user", user_id,
+
+    def work(u):
+        user = u.db.users.find_one_and_update({"_id": user_id}, update)
+        if user is None:
+            raise NotFound("No such user.")
+        u.record("user.activate" if active else "user.deactivate", "user", user_id,
                  f"{'Reactivated' if active else 'Deactivated'} {user['email'] or user['name']}")
+
+    uow.run(actor, work)
 
 
 def _serializer():
@@ -188,25 +194,28 @@ def create_invite(user_id, *, actor):
         actor.require("admin", "marketing", "support")
     nonce = secrets.token_urlsafe(16)
     hours = current_app.config["INVITE_MAX_AGE_HOURS"]
-    user = get_db().users.find_one_and_update(
-        {"_id": user_id},
-        {"$set": {"invite": {"nonce": nonce, "expires_at": clock.now() + timedelta(hours=hours)}}},
-    )
-    if user is None:
-        raise NotFound("No such user.")
-    if user["role"] != "customer":
-        actor.require("admin")
-    token = _serializer().dumps({"u": user_id, "n": nonce})
-    audit.record(actor, "user.invite", "user", user_id, f"Issued a set-password link ({hours} h)")
-    return external_url("auth.invite", token=token)
+
+    def work(u):
+        user = u.db.users.find_one_and_update(
+            {"_id": user_id},
+            {"$set": {"invite": {"nonce": nonce, "expires_at": clock.now() + timedelta(hours=hours)}}},
+        )
+        if user is None:
+            raise NotFound("No such user.")
+        if user["role"] != "customer":
+            actor.require("admin")
+        u.record("user.invite", "user", user_id, f"Issued a set-password link ({hours} h)")
+
+    uow.run(actor, work)
+    return external_url("auth.invite", token=_serializer().dumps({"u": user_id, "n": nonce}))
 
 
 def check_invite(token):
-    """The user an invite token is for; NotFound if not valid, Conflict if expired or used."""
+    """The user an invite token is for and its nonce; NotFound if not valid, Conflict if expired or used."""
     try:
         payload = _serializer().loads(token, max_age=current_app.config["INVITE_MAX_AGE_HOURS"] * 3600)
     except SignatureExpired:
-        raise Conflict("This link has expired. Ask for a new one.") from None
+        raise Conflict(LINK_EXPIRED) from None
     except BadSignature:
         raise NotFound("This link is not valid.") from None
     user = get_db().users.find_one({"_id": payload.get("u")})
@@ -214,23 +223,27 @@ def check_invite(token):
         raise NotFound("This link is not valid.")
     invite = user.get("invite") or {}
     if invite.get("nonce") != payload.get("n"):
-        raise Conflict("This link has already been used. Ask for a new one if you need it.")
+        raise Conflict(LINK_USED)
     if invite["expires_at"] <= clock.now():
-        raise Conflict("This link has expired. Ask for a new one.")
+        raise Conflict(LINK_EXPIRED)
     return user, payload["n"]
 
 
 def accept_invite(token, password):
-    """Set the password through an invite link; the link works once."""
+    """Set the password through an invite link: password set, link used up and every open session ended,
+    in one unit of work. The link works once."""
     user, nonce = check_invite(token)
-    validate.password(password)
-    updated = get_db().users.find_one_and_update(
-        {"_id": user["_id"], "invite.nonce": nonce},
-        {"$set": {"password_hash": hash_password(password)}, "$unset": {"invite": ""},
-         "$inc": {"session_epoch": 1}},
-    )
-    if updated is None:  # another tab used it a moment ago
-        raise Conflict("This link has already been used. Ask for a new one if you need it.")
-    audit.record(Actor.for_user(updated), "user.set_password", "user", user["_id"], "Password set via invite link")
-    updated["session_epoch"] += 1
-    return updated
+    password_hash = hash_password(validate.password(password))
+
+    def work(u):
+        updated = u.db.users.find_one_and_update(
+            {"_id": user["_id"], "invite.nonce": nonce},
+            {"$set": {"password_hash": password_hash}, "$unset": {"invite": ""}, "$inc": {"session_epoch": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if updated is None:  # another tab used it a moment ago
+            raise Conflict(LINK_USED)
+        u.record("user.set_password", "user", user["_id"], "Password set via invite link")
+        return updated
+
+    return uow.run(Actor.for_user(user), work)

@@ -1,23 +1,6 @@
-"""The audit log: append-only, one helper that every write goes through."""
-from webapp import clock
+"""The audit log: append-only. Entries are written only by a unit of work (`uow.UnitOfWork.record`), in the
+same transaction as the change they describe; this module reads them."""
 from webapp.db import get_db
-
-
-def record(actor, action, entity, entity_id, summary, *, changes=None, session=None):
-    """Append who did what to which record, when and from where."""
-    entry = {
-        "at": clock.now(),
-        "actor": actor.as_doc(),
-        "ip": actor.ip,
-        "action": action,
-        "entity": entity,
-        "entity_id": entity_id,
-        "summary": summary,
-    }
-    if changes:
-        entry["changes"] = changes
-    get_db().audit_log.insert_one(entry, session=session)
-    return entry
 
 
 def history(entity, entity_id, limit=100):

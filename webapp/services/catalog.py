@@ -4,8 +4,8 @@ from pymongo.errors import DuplicateKeyError
 
 from webapp import clock
 from webapp.db import get_db
-from webapp.money import format_rupees
-from webapp.services import NotFound, ValidationError, audit, ids, validate
+from webapp.presentation import format_rupees
+from webapp.services import NotFound, ValidationError, ids, uow, validate
 
 STATUSES = ("active", "discontinued")
 MAX_PRICE_PAISE = 10_000_000  # ₹1,00,000: anything above is a typing slip
@@ -45,24 +45,20 @@ def create_product(name, unit, price_paise, *, actor):
     """Add a product to the catalogue; names are unique whatever their case."""
     actor.require("admin")
     name, unit, price_paise = clean_product_fields(name, unit, price_paise)
-    now = clock.now()
-    product = {
-        "_id": ids.new_product_id(),
-        "name": name,
-        "name_key": name.casefold(),
-        "unit": unit,
-        "price_paise": price_paise,
-        "status": "active",
-        "created_at": now,
-        "updated_at": now,
-    }
-    try:
-        get_db().products.insert_one(product)
-    except DuplicateKeyError:
-        raise duplicate_name() from None
-    audit.record(actor, "product.create", "product", product["_id"],
-                 f"Created {name} ({unit}) at {format_rupees(price_paise)}")
-    return product
+    product_id = ids.new_product_id()
+
+    def work(u):
+        now = clock.now()
+        product = {"_id": product_id, "name": name, "name_key": name.casefold(), "unit": unit,
+                   "price_paise": price_paise, "status": "active", "created_at": now, "updated_at": now}
+        try:
+            u.db.products.insert_one(product)
+        except DuplicateKeyError:
+            raise duplicate_name() from None
+        u.record("product.create", "product", product_id, f"Created {name} ({unit}) at {format_rupees(price_paise)}")
+        return product
+
+    return uow.run(actor, work)
 
 
 def update_product(product_id, name, unit, price_paise, *, actor):
@@ -75,19 +71,23 @@ def update_product(product_id, name, unit, price_paise, *, actor):
                for key, value in wanted.items() if before[key] != value and key != "name_key"}
     if not changes:
         return before
-    try:
-        product = get_db().products.find_one_and_update(
-            {"_id": product_id}, {"$set": {**wanted, "updated_at": clock.now()}}, return_document=ReturnDocument.AFTER
-        )
-    except DuplicateKeyError:
-        raise duplicate_name() from None
-    if product is None:
-        raise NotFound("No such product.")
     summary = ", ".join(f"{LABELS[key]} {shown(key, change['before'])} → {shown(key, change['after'])}"
                         for key, change in changes.items())
-    audit.record(actor, "product.update", "product", product_id, f"Changed {before['name']}: {summary}",
-                 changes=changes)
-    return product
+
+    def work(u):
+        try:
+            product = u.db.products.find_one_and_update(
+                {"_id": product_id}, {"$set": {**wanted, "updated_at": clock.now()}},
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            raise duplicate_name() from None
+        if product is None:
+            raise NotFound("No such product.")
+        u.record("product.update", "product", product_id, f"Changed {before['name']}: {summary}", changes=changes)
+        return product
+
+    return uow.run(actor, work)
 
 
 def set_status(product_id, status, *, actor):
@@ -95,17 +95,21 @@ def set_status(product_id, status, *, actor):
     actor.require("admin")
     if status not in STATUSES:
         raise ValidationError("Choose a status.", field="status")
-    before = get_db().products.find_one_and_update(
-        {"_id": product_id}, {"$set": {"status": status, "updated_at": clock.now()}}
-    )
-    if before is None:
-        raise NotFound("No such product.")
-    if before["status"] != status:
-        verb = "discontinue" if status == "discontinued" else "reactivate"
-        audit.record(actor, f"product.{verb}", "product", product_id,
+
+    def work(u):
+        before = u.db.products.find_one_and_update(
+            {"_id": product_id}, {"$set": {"status": status, "updated_at": clock.now()}}
+        ) if isinstance(product_id, str) else None
+        if before is None:
+            raise NotFound("No such product.")
+        if before["status"] != status:
+            verb = "discontinue" if status == "discontinued" else "reactivate"
+            u.record(f"product.{verb}", "product", product_id,
                      f"{'Discontinued' if status == 'discontinued' else 'Offered again'}: {before['name']}",
                      changes={"status": {"before": before["status"], "after": status}})
-    return {**before, "status": status}
+        return {**before, "status": status}
+
+    return uow.run(actor, work)
 
 
 def get_product(product_id):
@@ -115,14 +119,9 @@ def get_product(product_id):
     return product
 
 
-def orderable_product(product_id, field="items"):
-    """The product if it may go on a new order; ValidationError (on `field`) if unknown or discontinued."""
-    product = get_db().products.find_one({"_id": product_id}) if isinstance(product_id, str) else None
-    return ensure_orderable(product, field)
-
-
 def ensure_orderable(product, field="items"):
-    """The rule itself, for a product already read (None: unknown): only active products go on new orders."""
+    """The product if it may go on a new order (None: unknown); ValidationError on `field` if unknown or
+    discontinued. Only active products go on new orders."""
     if product is None:
         raise ValidationError("Choose a product from the catalogue.", field=field)
     if product["status"] != "active":
@@ -130,10 +129,9 @@ def ensure_orderable(product, field="items"):
     return product
 
 
-def products_by_id(product_ids=None):
-    """{id: product} for the given ids (all products when None), in one query."""
-    query = {} if product_ids is None else {"_id": {"$in": list(product_ids)}}
-    return {p["_id"]: p for p in get_db().products.find(query)}
+def products_by_id(product_ids):
+    """{id: product} for the given ids, in one query."""
+    return {p["_id"]: p for p in get_db().products.find({"_id": {"$in": list(product_ids)}})}
 
 
 def list_products(include_discontinued=True):

@@ -1,7 +1,7 @@
 """The one customer master, linked 1:1 to a login.
 
-Whoever creates a customer (staff, or the customer signing up) goes through `insert_customer`,
-which writes the customer and his login in one transaction.
+Whoever creates a customer (staff, or the customer signing up) goes through `insert_customer`:
+the customer and his login are written in one unit of work, with the audit entry.
 """
 import math
 import re
@@ -10,15 +10,14 @@ from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from webapp import clock
-from webapp.db import get_db, in_transaction
+from webapp.db import get_db
 from webapp.services import (
-    STAFF_ROLES, Actor, Conflict, NotFound, ValidationError, accounts, audit, catalog, ids, validate,
+    STAFF_ROLES, Actor, Conflict, NotFound, ValidationError, accounts, audit, catalog, uow, validate,
 )
 
 STATUSES = ("trial", "active", "paused", "stopped")
 PER_PAGE = 25
 MAX_STOP = 100_000
-DETAIL_FIELDS = ("name", "phone", "email", "address", "area")
 
 
 def clean_custom_prices(custom_prices):
@@ -74,59 +73,50 @@ def check_status(errors, status):
         errors.add("status", "Choose a status.")
 
 
-def place_on_route(customer_id, delivery_boy_id, stop, *, session):
+def place_on_route(u, customer_id, delivery_boy_id, stop):
     """The stop to store: the end of the route when none is given; a taken stop pushes the later ones down."""
     if delivery_boy_id is None:
         return None
-    customers = get_db().customers
     if stop is None:
-        last = customers.find_one({"delivery_boy_id": delivery_boy_id, "stop": {"$type": "int"}},
-                                  sort=[("stop", -1)], session=session)
+        last = u.db.customers.find_one({"delivery_boy_id": delivery_boy_id, "stop": {"$type": "int"}},
+                                       sort=[("stop", -1)])
         return (last["stop"] if last else 0) + 1
     others = {"delivery_boy_id": delivery_boy_id, "_id": {"$ne": customer_id}}
-    if customers.find_one({**others, "stop": stop}, session=session):
-        customers.update_many({**others, "stop": {"$gte": stop}}, {"$inc": {"stop": 1}}, session=session)
+    if u.db.customers.find_one({**others, "stop": stop}):
+        u.db.customers.update_many({**others, "stop": {"$gte": stop}}, {"$inc": {"stop": 1}})
     return stop
 
 
-def insert_customer(details, status, route, prices, *, actor, password=None, self_signup=False):
-    """Write the customer and his login in one transaction; returns (customer, user)."""
-    customer_id = ids.new_id("CU")
-    user = accounts.new_user_doc(details["email"], details["name"], "customer", details["phone"], actor=actor,
-                                 password=password, customer_id=customer_id)
-    author = Actor.for_user(user, actor.ip) if self_signup else actor
+def insert_customer(u, details, status, route, prices, *, password_hash=None):
+    """Write the customer and his login inside unit of work `u`; returns (customer, user)."""
+    customer_id = u.new_id("CU")
+    user = accounts.insert_user(u, accounts.new_user_doc(
+        u, details["email"], details["name"], "customer", details["phone"], password_hash=password_hash,
+        customer_id=customer_id))
     now = clock.now()
     customer = {
         "_id": customer_id,
         **details,
         "name_key": details["name"].casefold(),
         "delivery_boy_id": route[0],
-        "stop": None,
+        "stop": place_on_route(u, customer_id, route[0], route[1]),
         "status": status,
         "custom_prices": prices,
         "user_id": user["_id"],
         "created_at": now,
         "updated_at": now,
     }
-
-    def write(session):
-        accounts.insert_user(user, session=session)
-        customer["stop"] = place_on_route(customer_id, route[0], route[1], session=session)
-        try:
-            get_db().customers.insert_one(customer, session=session)
-        except DuplicateKeyError:
-            raise ValidationError("A customer with this phone number already exists.", field="phone") from None
-        how = "Signed up" if self_signup else "Created customer"
-        audit.record(author, "customer.signup" if self_signup else "customer.create", "customer", customer_id,
-                     f"{how} {details['name']} ({details['phone']})", session=session)
-
-    in_transaction(write)
+    try:
+        u.db.customers.insert_one(customer)
+    except DuplicateKeyError:
+        raise ValidationError("A customer with this phone number already exists.", field="phone") from None
     return customer, user
 
 
 def create_customer(name, phone, address, area, *, delivery_boy_id=None, stop=None, email=None,
                     status="active", custom_prices=None, actor):
-    """Create the customer and his login in one unit; returns (customer, invite_url)."""
+    """Create the customer, his login, his place on the route and his set-password link in one unit of work;
+    returns (customer, invite_url)."""
     actor.require(*STAFF_ROLES)
     errors = validate.Errors()
     details = clean_details(errors, name, phone, address, area, email)
@@ -134,8 +124,14 @@ def create_customer(name, phone, address, area, *, delivery_boy_id=None, stop=No
     route = clean_route(errors, delivery_boy_id, stop)
     prices = errors.check("custom_prices", clean_custom_prices, custom_prices)
     errors.raise_if_any()
-    customer, user = insert_customer(details, status, route, prices, actor=actor)
-    return customer, accounts.create_invite(user["_id"], actor=actor)
+
+    def work(u):
+        customer, user = insert_customer(u, details, status, route, prices)
+        u.record("customer.create", "customer", customer["_id"],
+                 f"Created customer {details['name']} ({details['phone']})")
+        return customer, accounts.create_invite(user["_id"], actor=actor)
+
+    return uow.run(actor, work)
 
 
 def sign_up(name, phone, address, password, *, area=None, ip=None):
@@ -144,9 +140,16 @@ def sign_up(name, phone, address, password, *, area=None, ip=None):
     details = clean_details(errors, name, phone, address, area, None, area_required=False)
     errors.check("password", validate.password, password)
     errors.raise_if_any()
-    _, user = insert_customer(details, "trial", (None, None), {}, actor=Actor("system", "signup", "anonymous", ip),
-                              password=password, self_signup=True)
-    return user
+    password_hash = accounts.hash_password(password)
+
+    def work(u):
+        customer, user = insert_customer(u, details, "trial", (None, None), {}, password_hash=password_hash)
+        # The entry's author is the new login: a unit joined with that actor (same transaction).
+        uow.run(Actor.for_user(user, ip), lambda joined: joined.record(
+            "customer.signup", "customer", customer["_id"], f"Signed up {details['name']} ({details['phone']})"))
+        return user
+
+    return uow.run(Actor("system", "signup", "anonymous", ip), work)
 
 
 def get_customer(customer_id):
@@ -169,7 +172,7 @@ def new_invite(customer_id, *, actor):
 
 
 def save_details(customer, details, *, actor, action, summary):
-    """Write changed person details to the customer and his login together; audited with before/after."""
+    """Write changed person details to the customer and his login in one unit of work, audited before/after."""
     changes = {key: {"before": customer.get(key), "after": value}
                for key, value in details.items() if customer.get(key) != value}
     if not changes:
@@ -177,21 +180,19 @@ def save_details(customer, details, *, actor, action, summary):
     update = {**details, "updated_at": clock.now()}
     if "name" in details:
         update["name_key"] = details["name"].casefold()
+    login_fields = {key: details[key] for key in ("name", "phone", "email") if key in details}
 
-    def write(session):
+    def work(u):
         try:
-            saved = get_db().customers.find_one_and_update(
-                {"_id": customer["_id"]}, {"$set": update}, return_document=ReturnDocument.AFTER, session=session
-            )
+            saved = u.db.customers.find_one_and_update({"_id": customer["_id"]}, {"$set": update},
+                                                       return_document=ReturnDocument.AFTER)
         except DuplicateKeyError:
             raise ValidationError("A customer with this phone number already exists.", field="phone") from None
-        login_fields = {key: details[key] for key in ("name", "phone", "email") if key in details}
-        accounts.update_contact(customer["user_id"], login_fields, session=session)
-        audit.record(actor, action, "customer", customer["_id"], f"{summary}: {', '.join(changes)}",
-                     changes=changes, session=session)
+        accounts.update_contact(u, customer["user_id"], login_fields)
+        u.record(action, "customer", customer["_id"], f"{summary}: {', '.join(changes)}", changes=changes)
         return saved
 
-    return in_transaction(write)
+    return uow.run(actor, work)
 
 
 def update_customer(customer_id, name, phone, address, area, *, email=None, actor):
@@ -230,16 +231,19 @@ def set_status(customer_id, status, *, actor):
     actor.require(*STAFF_ROLES)
     if status not in STATUSES:
         raise ValidationError("Choose a status.", field="status")
-    before = get_db().customers.find_one_and_update(
-        {"_id": customer_id}, {"$set": {"status": status, "updated_at": clock.now()}}
-    ) if isinstance(customer_id, str) else None
-    if before is None:
-        raise NotFound("No such customer.")
-    if before["status"] != status:
-        audit.record(actor, "customer.status", "customer", customer_id,
-                     f"{before['name']}: {before['status']} → {status}",
+
+    def work(u):
+        before = u.db.customers.find_one_and_update(
+            {"_id": customer_id}, {"$set": {"status": status, "updated_at": clock.now()}}
+        ) if isinstance(customer_id, str) else None
+        if before is None:
+            raise NotFound("No such customer.")
+        if before["status"] != status:
+            u.record("customer.status", "customer", customer_id, f"{before['name']}: {before['status']} → {status}",
                      changes={"status": {"before": before["status"], "after": status}})
-    return {**before, "status": status}
+        return {**before, "status": status}
+
+    return uow.run(actor, work)
 
 
 def set_custom_prices(customer_id, custom_prices, *, actor):
@@ -248,13 +252,17 @@ def set_custom_prices(customer_id, custom_prices, *, actor):
     prices = clean_custom_prices(custom_prices)
     if prices == customer.get("custom_prices", {}):
         return customer
-    saved = get_db().customers.find_one_and_update(
-        {"_id": customer_id}, {"$set": {"custom_prices": prices, "updated_at": clock.now()}},
-        return_document=ReturnDocument.AFTER,
-    )
-    audit.record(actor, "customer.prices", "customer", customer_id, f"Custom prices of {customer['name']} changed",
+
+    def work(u):
+        saved = u.db.customers.find_one_and_update(
+            {"_id": customer_id}, {"$set": {"custom_prices": prices, "updated_at": clock.now()}},
+            return_document=ReturnDocument.AFTER,
+        )
+        u.record("customer.prices", "customer", customer_id, f"Custom prices of {customer['name']} changed",
                  changes={"custom_prices": {"before": customer.get("custom_prices", {}), "after": prices}})
-    return saved
+        return saved
+
+    return uow.run(actor, work)
 
 
 def unit_price(customer, product):
@@ -263,26 +271,25 @@ def unit_price(customer, product):
 
 
 def assign_route(customer_id, delivery_boy_id, stop=None, *, actor):
-    """Put a customer on a delivery boy's route at `stop` (default: the end), or take him off (no boy)."""
+    """Put a customer on a delivery boy's route at `stop` (default: the end; a taken stop pushes the later
+    ones down), or take him off (no boy)."""
     customer = staff_customer(customer_id, actor=actor)
     errors = validate.Errors()
-    route = clean_route(errors, delivery_boy_id, stop)
+    boy_id, stop = clean_route(errors, delivery_boy_id, stop)
     errors.raise_if_any()
     before = {"delivery_boy_id": customer.get("delivery_boy_id"), "stop": customer.get("stop")}
+    boy = boy_name(boy_id)
 
-    def write(session):
-        after = {"delivery_boy_id": route[0],
-                 "stop": place_on_route(customer_id, route[0], route[1], session=session)}
-        get_db().customers.update_one({"_id": customer_id}, {"$set": {**after, "updated_at": clock.now()}},
-                                      session=session)
+    def work(u):
+        after = {"delivery_boy_id": boy_id, "stop": place_on_route(u, customer_id, boy_id, stop)}
+        u.db.customers.update_one({"_id": customer_id}, {"$set": {**after, "updated_at": clock.now()}})
         changes = {key: {"before": before[key], "after": after[key]} for key in after if before[key] != after[key]}
         if changes:
-            audit.record(actor, "customer.route", "customer", customer_id,
-                         f"{customer['name']} moved to {boy_name(route[0])}, stop {after['stop'] or '—'}",
-                         changes=changes, session=session)
+            u.record("customer.route", "customer", customer_id,
+                     f"{customer['name']} moved to {boy}, stop {after['stop'] or '—'}", changes=changes)
         return {**customer, **after}
 
-    return in_transaction(write)
+    return uow.run(actor, work)
 
 
 def move_stop(delivery_boy_id, customer_id, direction, *, actor):
@@ -294,8 +301,8 @@ def move_stop(delivery_boy_id, customer_id, direction, *, actor):
     if not boy_id or boy_id != delivery_boy_id:
         raise NotFound("This customer is not on that route.")
 
-    def write(session):
-        stops = route(boy_id, session=session)
+    def work(u):
+        stops = route(boy_id, u=u)
         index = next((i for i, stop in enumerate(stops) if stop["_id"] == customer_id), None)
         if index is None:  # moved off this route a moment ago
             raise NotFound("This customer is not on that route.")
@@ -306,35 +313,44 @@ def move_stop(delivery_boy_id, customer_id, direction, *, actor):
         writes = [UpdateOne({"_id": stop["_id"]}, {"$set": {"stop": number}})
                   for number, stop in enumerate(stops, start=1) if stop.get("stop") != number]
         if writes:
-            get_db().customers.bulk_write(writes, session=session)
+            u.db.customers.bulk_write(writes)
         new_stop = next(n for n, stop in enumerate(stops, start=1) if stop["_id"] == customer_id)
         if new_stop != customer.get("stop"):
-            audit.record(actor, "customer.route", "customer", customer_id,
-                         f"{customer['name']} moved {direction} to stop {new_stop}",
-                         changes={"stop": {"before": customer.get("stop"), "after": new_stop}}, session=session)
+            u.record("customer.route", "customer", customer_id,
+                     f"{customer['name']} moved {direction} to stop {new_stop}", changes={"stop": {"before": customer.get("stop"), "after": new_stop}})
         for number, stop in enumerate(stops, start=1):
             stop["stop"] = number
         return stops
 
-    return {"boy": accounts.get_user(boy_id), "stops": in_transaction(write)}
+    return {"boy": accounts.get_user(boy_id), "stops": uow.run(actor, work)}
+
+
+def deletion_blocker(db, customer_id):
+    """"orders" or "bills" when the customer has some (he is stopped then, never deleted), else None."""
+    return next((collection for collection in ("orders", "bills")
+                 if db[collection].find_one({"customer_id": customer_id}, {"_id": 1})), None)
+
+
+def may_delete(customer_id, actor):
+    """Whether `actor` may delete this customer now (the delete button shows only then)."""
+    return (actor.is_system or actor.has_role("admin")) and deletion_blocker(get_db(), customer_id) is None
 
 
 def delete_customer(customer_id, *, actor):
-    """Delete a customer and his login; refused once he has orders or bills (stop him instead)."""
+    """Delete a customer and his login in one unit of work; refused once he has orders or bills (stop him instead)."""
     actor.require("admin")
     customer = get_customer(customer_id)
 
-    def write(session):
-        db = get_db()
-        for collection, what in (("orders", "orders"), ("bills", "bills")):
-            if db[collection].find_one({"customer_id": customer_id}, {"_id": 1}, session=session):
-                raise Conflict(f"{customer['name']} has {what}; set the status to stopped instead.")
-        db.customers.delete_one({"_id": customer_id}, session=session)
-        accounts.delete_login(customer["user_id"], session=session)
-        audit.record(actor, "customer.delete", "customer", customer_id,
-                     f"Deleted customer {customer['name']} ({customer['phone']}) and his login", session=session)
+    def work(u):
+        kept_by = deletion_blocker(u.db, customer_id)
+        if kept_by:
+            raise Conflict(f"{customer['name']} has {kept_by}; set the status to stopped instead.")
+        u.db.customers.delete_one({"_id": customer_id})
+        accounts.delete_login(u, customer["user_id"])
+        u.record("customer.delete", "customer", customer_id,
+                 f"Deleted customer {customer['name']} ({customer['phone']}) and his login")
 
-    in_transaction(write)
+    uow.run(actor, work)
 
 
 def search_query(text, status=None, area=None, delivery_boy_id=None):
@@ -399,12 +415,14 @@ def customer_details(customer_id, *, actor):
         "prices": prices,
         "history": audit.history("customer", customer_id),
         "boys": accounts.delivery_boys(),
+        "may_delete": may_delete(customer_id, actor),
     }
 
 
-def route(delivery_boy_id, *, session=None):
-    """A delivery boy's customers in stop order (customers without a stop number last, by name)."""
-    stops = list(get_db().customers.find({"delivery_boy_id": delivery_boy_id}, session=session))
+def route(delivery_boy_id, *, u=None):
+    """A delivery boy's customers in stop order (customers without a stop number last, by name);
+    read inside unit of work `u` when given."""
+    stops = list((u.db if u else get_db()).customers.find({"delivery_boy_id": delivery_boy_id}))
     return sorted(stops, key=lambda c: (c.get("stop") is None, c.get("stop") or 0, c["name_key"]))
 
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import STAFF_ROLES, NotFound, billing, catalog, schedule
+from webapp.services import STAFF_ROLES, NotFound, catalog, payments, rounds
 
 
 def staff_summary(*, actor):
@@ -27,12 +27,12 @@ def customer_summary(*, actor):
         raise NotFound("No such customer.")
     tomorrow = clock.today() + timedelta(days=1)
     arriving = {}
-    for _, quantities in schedule.due_for(tomorrow, [actor.customer_id]):
+    for _, quantities in rounds.due_for(tomorrow, [actor.customer_id]):
         for product_id, qty in quantities.items():
             arriving[product_id] = arriving.get(product_id, 0) + qty
     products = catalog.products_by_id(arriving)
     return {
         "tomorrow": tomorrow,
         "arriving": [(products[product_id], qty) for product_id, qty in sorted(arriving.items())],
-        "balance_paise": billing.customer_balance(actor.customer_id),
+        "balance_paise": payments.customer_balance(actor.customer_id),
     }

@@ -4,7 +4,7 @@ import io
 
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import STAFF_ROLES, schedule, validate
+from webapp.services import STAFF_ROLES, rounds, validate
 
 CSV_HEADER = ["date", "product_id", "product", "unit", "quantity", "orders"]
 
@@ -17,7 +17,7 @@ def for_day(day, *, actor):
     actor.require("supplier", *STAFF_ROLES)
     day = validate.day(day)
     db = get_db()
-    due = schedule.due_for(day)
+    due = rounds.due_for(day)
     totals = {}
     for _, quantities in due:
         for product_id, qty in quantities.items():

@@ -4,6 +4,8 @@ A link is a `shared_links` record; its URL carries an itsdangerous token naming 
 a random nonce kept on the record, so a guessed id alone opens nothing. Expiry and revocation live on
 the record, so both take effect at once. Every refusal is audited: an unusable token with the system
 actor "link-guard" and the client address, a use outside the link's scope with the link as actor.
+Every use (opening, confirming, asking for a pause) is counted on the record in the unit of work of
+what the link does. What a round link may reach is decided in one place, `rounds.link_allows`.
 """
 import secrets
 from datetime import datetime, timedelta, timezone
@@ -13,8 +15,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import STAFF_ROLES, Actor, NotFound, ServiceError, ValidationError, audit, billing, deliveries, \
-    ids, schedule, validate
+from pymongo import UpdateOne
+
+from webapp.services import STAFF_ROLES, Actor, NotFound, ServiceError, ValidationError, bill_queries, deliveries, \
+    rounds, uow, validate
 from webapp.urls import external_url
 
 LINK_SALT = "earlybird.shared-link"
@@ -74,39 +78,41 @@ def _guard(ip):
 
 
 def refuse(reason, *, ip, link=None, error):
-    """Audit a refusal and raise `error`."""
+    """Audit a refusal (in its own unit of work: nothing else is written) and raise `error`."""
     link_id = link["_id"] if link else None
-    audit.record(_guard(ip), "link.refused", "shared_link", link_id, f"Refused a shared link: {reason}")
+    uow.run(_guard(ip), lambda u: u.record("link.refused", "shared_link", link_id, f"Refused a shared link: {reason}"))
     raise error
 
 
 def out_of_scope(link, what, *, ip):
-    """A valid link used for something it was not issued for: audited, then 404 with nothing written."""
-    audit.record(Actor.for_link(link, ip), "link.out_of_scope", "shared_link", link["_id"],
-                 f"Refused outside the link's scope: {what}")
+    """A valid link used for something it was not issued for: audited, then 404 with nothing else written."""
+    uow.run(Actor.for_link(link, ip), lambda u: u.record("link.out_of_scope", "shared_link", link["_id"],
+                                                         f"Refused outside the link's scope: {what}"))
     raise NotFound("There is nothing here. Check the address or go back.")
 
 
 def open_link(token, *, ip, scope=None):
-    """The live link a token names, its use counted; InvalidLink or ExpiredLink (audited) otherwise."""
+    """The live link a token names (one read); InvalidLink or ExpiredLink, audited, otherwise. Reads only: the
+    use is counted by `count_use` in the unit of work of what the link then does."""
     payload = _payload(token) if isinstance(token, str) and len(token) < 1000 else None
     if payload is None:
         refuse("bad or unknown token", ip=ip, error=InvalidLink())
-    now = clock.now()
-    link = get_db().shared_links.find_one_and_update(
-        {"_id": payload["l"], "nonce": payload["n"], "revoked_at": None, "expires_at": {"$gt": now}},
-        {"$inc": {"uses": 1}, "$set": {"last_used_at": now}},
-    )
+    link = get_db().shared_links.find_one({"_id": payload["l"], "nonce": payload["n"]})
     if link is None:
-        known = get_db().shared_links.find_one({"_id": payload["l"], "nonce": payload["n"]})
-        if known is None:
-            refuse("unknown link", ip=ip, error=InvalidLink())
-        if known.get("revoked_at"):
-            refuse("revoked link", ip=ip, link=known, error=InvalidLink())
-        refuse("expired link", ip=ip, link=known, error=ExpiredLink())
+        refuse("unknown link", ip=ip, error=InvalidLink())
+    if link.get("revoked_at"):
+        refuse("revoked link", ip=ip, link=link, error=InvalidLink())
+    if link["expires_at"] <= clock.now():
+        refuse("expired link", ip=ip, link=link, error=ExpiredLink())
     if scope is not None and link["scope"] != scope:
         refuse(f"a {link['scope']} link used as a {scope} link", ip=ip, link=link, error=InvalidLink())
     return link
+
+
+def count_use(u, link):
+    """Count one use of `link`, sent with the other writes of the unit of work `u`."""
+    u.defer(UpdateOne({"_id": link["_id"]}, {"$inc": {"uses": 1}, "$set": {"last_used_at": clock.now()}},
+                      namespace=u.namespace("shared_links")))
 
 
 def _clean_expiry(expires_at, default):
@@ -125,10 +131,9 @@ def _clean_expiry(expires_at, default):
     return expires_at.astimezone(timezone.utc)
 
 
-def _insert(scope, fields, expires_at, *, actor):
-    now = clock.now()
+def _insert(u, scope, fields, expires_at):
     link = {
-        "_id": ids.new_id("SL"),
+        "_id": u.new_id("SL"),
         "scope": scope,
         "delivery_boy_id": None,
         "date": None,
@@ -139,12 +144,12 @@ def _insert(scope, fields, expires_at, *, actor):
         "expires_at": expires_at,
         "revoked_at": None,
         "revoked_by": None,
-        "created_by": actor.as_doc(),
-        "created_at": now,
+        "created_by": u.actor.as_doc(),
+        "created_at": clock.now(),
         "uses": 0,
         "last_used_at": None,
     }
-    get_db().shared_links.insert_one(link)
+    u.db.shared_links.insert_one(link)
     return link
 
 
@@ -170,12 +175,15 @@ def create_round_link(delivery_boy_id, day, *, actor, expires_at=None):
     errors.raise_if_any()
     end_of_day = clock.local_datetime(day + timedelta(days=1), 0)
     expires_at = _clean_expiry(expires_at, end_of_day)
-    link = _insert("round", {"delivery_boy_id": delivery_boy_id, "date": clock.iso(day)}, expires_at, actor=actor)
-    audit.record(actor, "link.issue", "shared_link", link["_id"],
-                 f"Issued a round link for {boy['name']} on {clock.iso(day)}",
+
+    def work(u):
+        link = _insert(u, "round", {"delivery_boy_id": delivery_boy_id, "date": clock.iso(day)}, expires_at)
+        u.record("link.issue", "shared_link", link["_id"], f"Issued a round link for {boy['name']} on {clock.iso(day)}",
                  changes={"scope": "round", "delivery_boy_id": delivery_boy_id, "date": clock.iso(day),
                           "expires_at": expires_at.isoformat()})
-    return link
+        return link
+
+    return uow.run(actor, work)
 
 
 def issue_bill_link(bill_id, *, actor, expires_at=None):
@@ -194,10 +202,14 @@ def create_bill_link(bill_id, *, actor, expires_at=None):
         raise ValidationError("No such bill.", field="bill_id")
     default = clock.now() + timedelta(days=current_app.config["BILL_LINK_DAYS"])
     expires_at = _clean_expiry(expires_at, default)
-    link = _insert("bill", {"bill_id": bill_id, "customer_id": bill["customer_id"]}, expires_at, actor=actor)
-    audit.record(actor, "link.issue", "shared_link", link["_id"], f"Issued a bill link for {bill_id}",
+
+    def work(u):
+        link = _insert(u, "bill", {"bill_id": bill_id, "customer_id": bill["customer_id"]}, expires_at)
+        u.record("link.issue", "shared_link", link["_id"], f"Issued a bill link for {bill_id}",
                  changes={"scope": "bill", "bill_id": bill_id, "expires_at": expires_at.isoformat()})
-    return link
+        return link
+
+    return uow.run(actor, work)
 
 
 def revoke(link_id, *, actor):
@@ -207,17 +219,23 @@ def revoke(link_id, *, actor):
     query = {"_id": link_id}
     if actor.has_role("delivery_boy"):
         query.update(scope="round", delivery_boy_id=actor.id)
-    now = clock.now()
-    link = get_db().shared_links.find_one_and_update(
-        {**query, "revoked_at": None}, {"$set": {"revoked_at": now, "revoked_by": actor.as_doc()}},
-    )
-    if link is None:
-        if get_db().shared_links.find_one(query) is None:
-            raise NotFound("No such link.")
-        return get_db().shared_links.find_one(query)  # already revoked: nothing to do
-    audit.record(actor, "link.revoke", "shared_link", link_id, f"Revoked {link['scope']} link {link_id}")
-    link["revoked_at"] = now
-    return link
+
+    def work(u):
+        now = clock.now()
+        link = u.db.shared_links.find_one_and_update(
+            {**query, "revoked_at": None}, {"$set": {"revoked_at": now, "revoked_by": actor.as_doc()}})
+        if link is None:
+            return None
+        u.record("link.revoke", "shared_link", link_id, f"Revoked {link['scope']} link {link_id}")
+        return {**link, "revoked_at": now}
+
+    link = uow.run(actor, work)
+    if link is not None:
+        return link
+    already = get_db().shared_links.find_one(query)  # already revoked: nothing to do
+    if already is None:
+        raise NotFound("No such link.")
+    return already
 
 
 def live_links(*, actor, delivery_boy_id=None):
@@ -251,70 +269,74 @@ def _names(ids_, collection):
     return {doc["_id"]: doc["name"] for doc in get_db()[collection].find({"_id": {"$in": wanted}}, {"name": 1})}
 
 
-def _stop(link, customer_id):
-    stops = schedule.stops_for({"_id": customer_id, "delivery_boy_id": link["delivery_boy_id"]}, link["date"])
-    return stops[0] if stops else None
-
-
-def round_customer(link, customer_id):
-    """The customer if he is a stop on the link's round (his delivery boy, something due that date), else None."""
-    stop = _stop(link, customer_id) if isinstance(customer_id, str) else None
-    return stop["customer"] if stop else None
-
-
-def _round_view(link, ip):
-    """The same context as the delivery boy's round page (deliveries.round_of), plus the link."""
-    day = clock.parse_day(link["date"])
-    stops = schedule.round_for(link["delivery_boy_id"], day)
-    boy = get_db().users.find_one({"_id": link["delivery_boy_id"]}, {"name": 1, "phone": 1}) or {"name": ""}
-    return {"link": link, "boy": boy, "day": day, "stops": stops, "load": schedule.van_load(stops),
-            "progress": schedule.progress(stops),
-            "can_confirm": deliveries.may_confirm_on(Actor.for_link(link, ip), day)}
-
-
-def _bill_view(link, ip):
-    bill = billing.get_bill(link["bill_id"], actor=Actor.for_link(link, ip))
-    customer = get_db().customers.find_one({"_id": bill["customer_id"]}) or {}
-    return {"link": link, "bill": bill, "customer": customer, "products": billing.products_for([bill])}
-
-
-def view_link(token, *, ip):
-    """What a link shows: its round (stops, progress) or its bill. The opening is audited as a use."""
-    link = open_link(token, ip=ip)
-    view = _round_view(link, ip) if link["scope"] == "round" else _bill_view(link, ip)
-    audit.record(Actor.for_link(link, ip), "link.open", "shared_link", link["_id"], f"Opened {link['scope']} link")
-    return view
-
-
 def _check_day(link, day, *, ip):
     if not isinstance(day, str) or day.strip() != link["date"]:
         out_of_scope(link, f"date {str(day)[:20]!r} instead of {link['date']}", ip=ip)
+
+
+def _round_stop(link, customer_id, *, ip):
+    """{"day", "stop", "can_confirm"} of `customer_id` on the link's round, or an audited NotFound."""
+    try:
+        return rounds.stop_view(customer_id, link["date"], delivery_boy_id=link["delivery_boy_id"],
+                                actor=Actor.for_link(link, ip))
+    except NotFound:
+        out_of_scope(link, f"stop {str(customer_id)[:40]!r}, not on the round", ip=ip)
+
+
+def round_customer(link, customer_id, *, ip):
+    """The customer if he is a stop on the link's round (his delivery boy, something due that date); an audited
+    NotFound otherwise."""
+    return _round_stop(link, customer_id, ip=ip)["stop"]["customer"]
+
+
+def view_link(token, *, ip):
+    """What a link shows: its round (the same view as the delivery boy's page) or its bill, with "link".
+    The opening is counted and audited as a use."""
+    link = open_link(token, ip=ip)
+    actor = Actor.for_link(link, ip)
+    if link["scope"] == "round":
+        view = rounds.round_view(link["delivery_boy_id"], link["date"], actor=actor)
+    else:
+        bill = bill_queries.get_bill(link["bill_id"], actor=actor)
+        view = {"bill": bill, "customer": get_db().customers.find_one({"_id": bill["customer_id"]}) or {},
+                "products": bill_queries.products_for([bill])}
+
+    def work(u):
+        count_use(u, link)
+        u.record("link.open", "shared_link", link["_id"], f"Opened {link['scope']} link")
+
+    uow.run(actor, work)
+    return {"link": link, **view}
 
 
 def confirm_via_link(token, customer_id, day, quantities=None, *, reason=None, ip):
     """Confirm one stop of the link's round through the delivery boy's own write path.
 
     Only that date and only customers on that round; anything else is audited and NotFound, with
-    nothing written. Returns the round's page context with "stop" (as it now stands) and "deliveries"."""
+    nothing else written. Returns {"link", "day", "can_confirm", "stop"} (the stop as it now stands)."""
     link = open_link(token, ip=ip, scope="round")
     _check_day(link, day, ip=ip)
-    stop = _stop(link, customer_id) if isinstance(customer_id, str) else None
-    if stop is None:
-        out_of_scope(link, f"confirmation for {str(customer_id)[:40]!r}, not on the round", ip=ip)
-    order_ids = {entry["order"]["_id"] for entry in stop["orders"]}
-    if quantities and not set(quantities) <= order_ids:
+    actor = Actor.for_link(link, ip)
+
+    def work(u):
+        count_use(u, link)
+        return deliveries.confirm_stop(customer_id, link["date"], quantities, reason=reason,
+                                       delivery_boy_id=link["delivery_boy_id"], actor=actor)
+
+    try:
+        stop = uow.run(actor, work)
+    except deliveries.OrderNotAtStop:
         out_of_scope(link, "confirmation naming an order not at this stop", ip=ip)
-    done = deliveries.confirm_stop(customer_id, link["date"], quantities, reason=reason,
-                                   actor=Actor.for_link(link, ip))
-    return {**_round_view(link, ip), "stop": _stop(link, customer_id), "deliveries": done}
+    except NotFound:
+        out_of_scope(link, f"confirmation for {str(customer_id)[:40]!r}, not on the round", ip=ip)
+    day = clock.parse_day(link["date"])
+    return {"link": link, "day": day, "can_confirm": rounds.may_confirm_on(actor, day), "stop": stop}
 
 
 def round_stop(token, customer_id, *, day=None, ip):
-    """One stop of the link's round: the round's page context with "stop" and "customer"; NotFound outside it."""
+    """One stop of the link's round: {"link", "day", "can_confirm", "stop", "customer"}; NotFound outside it."""
     link = open_link(token, ip=ip, scope="round")
     if day is not None:
         _check_day(link, day, ip=ip)
-    stop = _stop(link, customer_id) if isinstance(customer_id, str) else None
-    if stop is None:
-        out_of_scope(link, f"stop {str(customer_id)[:40]!r}, not on the round", ip=ip)
-    return {**_round_view(link, ip), "stop": stop, "customer": stop["customer"]}
+    view = _round_stop(link, customer_id, ip=ip)
+    return {"link": link, **view, "customer": view["stop"]["customer"]}

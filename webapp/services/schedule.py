@@ -1,14 +1,14 @@
 """The schedule engine: the one place that decides what an order brings on a date.
 
-`quantity_on(order, day)` reads nothing but the order document, so the calendar, the
-delivery list, confirmation checks, supplier demand and billing checks all agree.
+Pure: `quantity_on(order, day)` reads nothing but the order document it is given (items, pattern,
+dates, overrides, pauses, skips), so the calendar, the round, confirmation checks, supplier demand
+and billing checks all agree, and its property tests need no database.
 Precedence, strongest first: cancellation / draft / stop / start and end dates,
 area-wide skips, pauses, per-date overrides, the pattern.
 """
 from datetime import timedelta
 
 from webapp import clock
-from webapp.db import get_db
 
 # Why nothing (or something other than the usual) is due on a day; the calendar shows these.
 DUE = "due"                # the pattern's quantities
@@ -125,127 +125,3 @@ def _item_quantities(order):
 
 def _positive(quantities):
     return {product_id: qty for product_id, qty in quantities.items() if qty > 0}
-
-
-# --- The delivery round (issue 5): batch queries only, a constant number whatever the stops. ---
-
-ROUND_CUSTOMER_FIELDS = {"name": 1, "phone": 1, "address": 1, "area": 1, "delivery_boy_id": 1, "stop": 1,
-                         "status": 1, "custom_prices": 1}
-RUNNING = ("ACTIVE", "PAUSED", "STOPPED")  # a stopped subscription still ran before its stop date
-BATCH = 10_000  # one batch for a whole round: round trips do not grow with the stops
-IN_LIMIT = 2_000
-
-
-def orders_for_day(day, customer_ids=None):
-    """The orders that may bring something on `day` (quantity_on decides): that day's one-time orders and
-    the running subscriptions, of every customer or of `customer_ids`.
-
-    Two indexed queries rather than one `$or`: combined with `$in`, the embedded server answers an
-    `$or` by scanning the collection (7.8 s instead of 0.25 s for a round of 300 customers).
-    """
-    db = get_db()
-    key = clock.parse_day(day).isoformat()
-    wanted = None if customer_ids is None else set(customer_ids)
-    subscriptions = {"kind": "SUBSCRIPTION", "status": {"$in": list(RUNNING)}}
-    if wanted is not None:
-        # customer_id must come first: the embedded server plans from the filter's first field, and
-        # led by `kind` it scans the collection testing `$in` per document (9 s instead of 0.25 s).
-        subscriptions = {"customer_id": {"$in": sorted(wanted)}, **subscriptions}
-    found = list(db.orders.find(subscriptions, batch_size=BATCH))
-    one_time = db.orders.find({"kind": "ONE_TIME", "delivery_date": key, "status": {"$ne": "CANCELLED"}},
-                              batch_size=BATCH)
-    found.extend(order for order in one_time if wanted is None or order["customer_id"] in wanted)
-    return found
-
-
-def due_for(day, customer_ids=None):
-    """[(order, {product_id: qty})] due on `day`, for every customer or for `customer_ids`."""
-    return due_on(orders_for_day(day, customer_ids), day)
-
-
-def stops_for(customer_query, day):
-    """The stops (customers with something due on `day`) matching `customer_query`, in route order.
-
-    Each stop: {"customer", "orders": [{"order", "one_time", "lines", "delivery"}], "requests", "state"};
-    lines carry the product's name and unit. Six queries, however many stops.
-    """
-    from webapp.services import orders as order_service  # orders imports this module
-
-    db = get_db()
-    day = clock.parse_day(day)
-    customers = list(db.customers.find(customer_query, ROUND_CUSTOMER_FIELDS, batch_size=BATCH))
-    by_id = {customer["_id"]: customer for customer in customers}
-    # Past a few thousand customers, reading every running order beats `$in` over all their ids.
-    candidates = orders_for_day(day, by_id if len(by_id) <= IN_LIMIT else None) if by_id else []
-    due = due_on([order for order in candidates if order["customer_id"] in by_id], day)
-    products = {p["_id"]: p for p in db.products.find(
-        {"_id": {"$in": sorted({pid for _, quantities in due for pid in quantities})}},
-        {"name": 1, "unit": 1, "price_paise": 1})} if due else {}
-    deliveries = {}
-    if due:
-        # By date (and boy, when the query names one) rather than `$in` over hundreds of order ids.
-        delivery_query = {"date": day.isoformat()}
-        if isinstance(customer_query.get("delivery_boy_id"), str):
-            delivery_query["delivery_boy_id"] = customer_query["delivery_boy_id"]
-        due_ids = {order["_id"] for order, _ in due}
-        deliveries = {d["order_id"]: d for d in db.deliveries.find(delivery_query, batch_size=BATCH)
-                      if d["order_id"] in due_ids}
-    requests = {}
-    if due:
-        for request in order_service.late_requests_for(sorted({order["customer_id"] for order, _ in due}), day):
-            requests.setdefault(request["customer_id"], []).append(request)
-
-    stops = {}
-    for order, quantities in due:
-        customer_id = order["customer_id"]
-        stop = stops.setdefault(customer_id, {"customer": by_id[customer_id], "orders": [],
-                                              "requests": requests.get(customer_id, [])})
-        stop["orders"].append({
-            "order": order,
-            "one_time": order["kind"] == "ONE_TIME",
-            "lines": sorted(({"product_id": pid, "name": products.get(pid, {}).get("name", pid),
-                              "unit": products.get(pid, {}).get("unit", ""), "qty": qty}
-                             for pid, qty in quantities.items()), key=lambda line: line["name"]),
-            "delivery": deliveries.get(order["_id"]),
-        })
-    for stop in stops.values():
-        stop["orders"].sort(key=lambda entry: (entry["one_time"], entry["order"]["_id"]))
-        stop["state"] = stop_state(stop)
-    return sorted(stops.values(), key=lambda s: (s["customer"].get("stop") is None, s["customer"].get("stop") or 0,
-                                                  s["customer"]["name"]))
-
-
-def stop_state(stop):
-    """"todo" until every order at the door is confirmed; then the deliveries' common result."""
-    statuses = {entry["delivery"]["status"] if entry["delivery"] else None for entry in stop["orders"]}
-    if None in statuses:
-        return "todo"
-    if len(statuses) == 1:
-        return statuses.pop()
-    return "PARTIALLY_DELIVERED"
-
-
-def round_for(delivery_boy_id, day):
-    """One delivery boy's stops for `day`, in stop order (see stops_for)."""
-    return stops_for({"delivery_boy_id": delivery_boy_id}, day)
-
-
-def van_load(stops):
-    """[{product_id, name, unit, qty}] to load on the van: what is due across the stops, by name."""
-    totals = {}
-    for stop in stops:
-        for entry in stop["orders"]:
-            for line in entry["lines"]:
-                total = totals.setdefault(line["product_id"], {**line, "qty": 0})
-                total["qty"] += line["qty"]
-    return sorted(totals.values(), key=lambda line: line["name"])
-
-
-def progress(stops):
-    """{"total", "done", "todo", "delivered", "partial", "not_delivered"} counted in stops."""
-    counts = {"total": len(stops), "todo": 0, "DELIVERED": 0, "PARTIALLY_DELIVERED": 0, "NOT_DELIVERED": 0}
-    for stop in stops:
-        counts[stop["state"]] += 1
-    return {"total": counts["total"], "todo": counts["todo"], "done": counts["total"] - counts["todo"],
-            "delivered": counts["DELIVERED"], "partial": counts["PARTIALLY_DELIVERED"],
-            "not_delivered": counts["NOT_DELIVERED"]}

@@ -1,8 +1,9 @@
 """The one way to write: a unit of work for an explicit actor.
 
 `uow.run(actor, work)` calls `work(u)` inside one MongoDB transaction. Every write goes through
-`u.db.<collection>` (each call carries the transaction's session) and every audit entry through
-`u.record(...)`; the entries are inserted in the same transaction, so a change and its audit entry
+`u.db.<collection>` (each call carries the transaction's session) or `u.defer(model)` (sent together
+in one round trip at the end), and every audit entry through `u.record(...)`; the entries are
+inserted in the same transaction, so a change and its audit entry
 commit together or not at all. A transient error (a write conflict with another unit of work)
 runs `work` again from the start, so `work` must not act outside the database.
 
@@ -58,11 +59,12 @@ class _Database:
 
 
 class UnitOfWork:
-    def __init__(self, actor, session, entries):
+    def __init__(self, actor, session, entries, deferred):
         self.actor = actor
         self.session = session
         self.db = _Database(self)
         self._entries = entries  # shared with the units that join this one
+        self._deferred = deferred
         self._open = True
 
     def check_open(self):
@@ -90,26 +92,30 @@ class UnitOfWork:
         """`PREFIX-YYYYMMDD-NNNN`. The counter moves outside the transaction (a hot document every unit
         would otherwise conflict on); a unit that fails leaves a gap, which only bills may not have
         (they number inside the transaction: `ids.new_bill_ids`)."""
-        return ids.new_id(prefix, day)
+        return ids.new_ids(prefix, 1, day)[0]
 
-    def bulk_write(self, models):
-        """Several collections' writes, and the audit entries recorded so far, in one round trip."""
+    def new_ids(self, prefix, count, day=None):
+        """`count` ids as `new_id` gives them, in one round trip."""
+        return ids.new_ids(prefix, count, day)
+
+    def defer(self, model):
+        """A write (a pymongo client-level model: InsertOne/UpdateOne/… with `namespace=u.namespace(name)`) sent
+        with the audit entries in one round trip when the unit of work ends."""
         self.check_open()
-        audit_ns = f"{get_db().name}.audit_log"
-        models = list(models) + [InsertOne(namespace=audit_ns, document=entry) for entry in self._entries]
-        self._entries.clear()
-        if not models:
-            return None
-        return get_client().bulk_write(models, session=self.session, ordered=True)
+        self._deferred.append(model)
 
     def namespace(self, collection):
-        """'db.collection', for the models of `bulk_write`."""
+        """'db.collection', for deferred models."""
         return f"{get_db().name}.{collection}"
 
     def _flush(self):
-        if self._entries:
-            get_db().audit_log.insert_many(self._entries, session=self.session)
-            self._entries.clear()
+        """The deferred writes and every audit entry, in one round trip, just before the commit."""
+        audit_log = self.namespace("audit_log")
+        models = self._deferred + [InsertOne(namespace=audit_log, document=entry) for entry in self._entries]
+        self._deferred.clear()
+        self._entries.clear()
+        if models:
+            get_client().bulk_write(models, session=self.session, ordered=True)
 
 
 def run(actor, work):
@@ -122,7 +128,7 @@ def run(actor, work):
     outer = _current.get()
     if outer is not None:
         outer.check_open()
-        joined = UnitOfWork(actor, outer.session, outer._entries)
+        joined = UnitOfWork(actor, outer.session, outer._entries, outer._deferred)
         token = _current.set(joined)
         try:
             return work(joined)
@@ -130,7 +136,7 @@ def run(actor, work):
             _current.reset(token)
 
     def attempt(session):
-        unit = UnitOfWork(actor, session, [])
+        unit = UnitOfWork(actor, session, [], [])
         token = _current.set(unit)
         try:
             result = work(unit)

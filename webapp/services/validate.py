@@ -29,8 +29,8 @@ class Errors:
 
     def raise_if_any(self):
         if self.errors:
-            first = next(iter(self.errors.values()))
-            raise ValidationError(first, errors=self.errors)
+            field, first = next(iter(self.errors.items()))
+            raise ValidationError(first, field=field, errors=self.errors)
 
 
 def text(value, field, *, label, max_length=200, required=True):
@@ -116,15 +116,6 @@ def month(value, field="month"):
     value = (value or "").strip()
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
         raise ValidationError("Month must look like 2026-01.", field=field)
-    return value
-
-
-def paise(value, field, *, label="Amount", allow_zero=False):
-    """Integer paise > 0 (or >= 0)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"{label} must be an amount in paise.", field=field)
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValidationError(f"{label} must be more than zero.", field=field)
     return value
 
 

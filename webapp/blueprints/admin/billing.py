@@ -7,20 +7,24 @@ from webapp.forms import apply_service_error
 from webapp.forms.billing import AdjustmentForm, BillFilterForm, MonthForm, PaymentForm
 from webapp.net import current_actor
 from webapp.security import allow
-from webapp.services import ValidationError, billing
-
+from webapp.services import ValidationError, bill_builder, bill_queries, billing, billing_jobs, payments, \
+    reconciliation
 
 
 def default_month():
     """Last month: the one a run at the start of a month bills."""
-    return billing.previous_month(clock.month_of(clock.today()))
+    return bill_builder.previous_month(clock.month_of(clock.today()))
+
+
+def run_page(form, status=200):
+    return render_template("admin/billing/index.html", form=form,
+                           jobs=billing_jobs.recent_jobs(actor=current_actor())), status
 
 
 @bp.get("/billing/")
 def billing_home():
     """Start a month's run and see the recent runs."""
-    form = MonthForm(data={"month": default_month()})
-    return render_template("admin/billing/index.html", form=form, jobs=billing.recent_jobs(actor=current_actor()))
+    return run_page(MonthForm(data={"month": default_month()}))
 
 
 @bp.post("/billing/run")
@@ -29,25 +33,25 @@ def billing_run():
     """Start (or rejoin) the month's run in the background and show its progress."""
     form = MonthForm()
     if not form.validate():
-        return render_template("admin/billing/index.html", form=form, jobs=billing.recent_jobs(actor=current_actor())), 422
+        return run_page(form, 422)
     try:
         job, _ = billing.start_month_run(form.month.data, actor=current_actor())
     except ValidationError as error:
         apply_service_error(form, error)
-        return render_template("admin/billing/index.html", form=form, jobs=billing.recent_jobs(actor=current_actor())), 422
+        return run_page(form, 422)
     return htmx.redirect_after_post(url_for("admin.billing_job", job_id=job["_id"]))
 
 
 @bp.get("/billing/runs/<job_id>")
 def billing_job(job_id):
     """A run's progress bar (polled by htmx while it runs) and its summary at the end."""
-    job = billing.get_job(job_id, actor=current_actor())
+    job = billing_jobs.get_job(job_id, actor=current_actor())
     return htmx.render("admin/billing/job.html", "admin/billing/_job.html", job=job)
 
 
 def filtered_form():
     form = BillFilterForm(request.args, data={"month": default_month()} if "month" not in request.args else None)
-    form.set_choices(*billing.filter_choices(actor=current_actor()))
+    form.set_choices(*bill_queries.filter_choices(actor=current_actor()))
     return form
 
 
@@ -62,7 +66,7 @@ def billing_bills():
     form = filtered_form()
     if not form.validate():
         return htmx.render("admin/billing/bills.html", "admin/billing/_bills.html", form=form, bills=None, status=422)
-    bills = billing.list_bills(form.month.data, **filters(form), actor=current_actor())
+    bills = bill_queries.list_bills(form.month.data, **filters(form), actor=current_actor())
     return htmx.render("admin/billing/bills.html", "admin/billing/_bills.html", form=form, bills=bills)
 
 
@@ -76,7 +80,7 @@ def billing_bills_csv():
     form = filtered_form()
     if not form.validate():
         raise ValidationError("Month must look like 2026-01.", field="month")
-    text = billing.bills_csv(form.month.data, **filters(form), actor=current_actor())
+    text = bill_queries.bills_csv(form.month.data, **filters(form), actor=current_actor())
     return csv_response(text, f"bills-{form.month.data}.csv")
 
 
@@ -86,18 +90,18 @@ def billing_lines_csv():
     form = filtered_form()
     if not form.validate():
         raise ValidationError("Month must look like 2026-01.", field="month")
-    text = billing.lines_csv(form.month.data, **filters(form), actor=current_actor())
+    text = bill_queries.lines_csv(form.month.data, **filters(form), actor=current_actor())
     return csv_response(text, f"bill-lines-{form.month.data}.csv")
 
 
 @bp.get("/billing/bills/<bill_id>")
 def billing_bill(bill_id):
     """One bill, as the customer sees it."""
-    return render_template("admin/billing/bill.html", **billing.bill_view(bill_id, actor=current_actor()))
+    return render_template("admin/billing/bill.html", **bill_queries.bill_view(bill_id, actor=current_actor()))
 
 
 def statement_page(customer_id, *, payment_form=None, adjustment_form=None, status=200):
-    statement = billing.statement(customer_id, actor=current_actor())
+    statement = bill_queries.statement(customer_id, actor=current_actor())
     return render_template("admin/billing/statement.html", statement=statement,
                            payment_form=payment_form or PaymentForm(),
                            adjustment_form=adjustment_form or AdjustmentForm()), status
@@ -112,9 +116,9 @@ def billing_statement(customer_id):
 @bp.get("/billing/customers/<customer_id>/bills")
 def customer_bills(customer_id):
     """The bills section of the customer detail page (loaded with hx-get)."""
-    bills = billing.customer_bills(customer_id, actor=current_actor())
+    bills = bill_queries.customer_bills(customer_id, actor=current_actor())
     return render_template("admin/billing/_customer_bills.html", customer_id=customer_id, bills=bills,
-                           balance=billing.customer_balance(customer_id))
+                           balance=payments.customer_balance(customer_id))
 
 
 @bp.post("/billing/customers/<customer_id>/payments")
@@ -124,7 +128,7 @@ def billing_payment(customer_id):
     form = PaymentForm()
     if form.validate():
         try:
-            billing.record_payment(customer_id, form.amount.paise, form.method.data,
+            payments.record_payment(customer_id, form.amount.paise, form.method.data,
                                    reference=form.reference.data, received_on=form.received_on.data or None,
                                    submission_id=form.submission_id.data or None, actor=current_actor())
             return htmx.redirect_after_post(url_for("admin.billing_statement", customer_id=customer_id))
@@ -140,7 +144,7 @@ def billing_adjustment(customer_id):
     form = AdjustmentForm()
     if form.validate():
         try:
-            billing.add_adjustment(customer_id, form.signed_paise(), form.reason.data, actor=current_actor())
+            payments.add_adjustment(customer_id, form.signed_paise(), form.reason.data, actor=current_actor())
             return htmx.redirect_after_post(url_for("admin.billing_statement", customer_id=customer_id))
         except ValidationError as error:
             apply_service_error(form, error)
@@ -153,6 +157,6 @@ def billing_reconcile():
     form = BillFilterForm(request.args, data={"month": default_month()} if "month" not in request.args else None)
     if not form.validate():
         return render_template("admin/billing/reconcile.html", form=form, report=None), 422
-    report = billing.reconciliation(form.month.data, actor=current_actor())
+    report = reconciliation.reconciliation(form.month.data, actor=current_actor())
     return render_template("admin/billing/reconcile.html", form=form, report=report)
 

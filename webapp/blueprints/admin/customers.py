@@ -12,7 +12,6 @@ from webapp.security import allow
 from webapp.services import ValidationError, accounts, catalog, customers
 
 
-
 @bp.get("/customers")
 def customers_list():
     """Search and filter customers; htmx gets just the list."""

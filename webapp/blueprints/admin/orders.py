@@ -7,28 +7,20 @@ from flask import render_template, request, url_for
 from webapp import clock, htmx
 from webapp.blueprints import order_actions
 from webapp.blueprints.admin import bp
-from webapp.blueprints.customer.calendar import calendar_context
+from webapp.blueprints.order_actions import calendar_context
 from webapp.forms import apply_service_error
 from webapp.forms.orders import (AreaSkipForm, DayForm, OneTimeOrderForm, OrderFilterForm, OverrideForm, PauseForm,
                                  ResumeForm, StopForm, SubscriptionForm)
 from webapp.net import current_actor
-from webapp.services import Conflict, ValidationError, catalog, customers, orders
+from webapp.services import Conflict, ValidationError, area_skips, catalog, customers, late_requests, orders
 
 ACTIONS = {"cancel": "admin.cancel_order", "pause": "admin.pause_order", "resume": "admin.resume_order",
-           "stop": "admin.stop_order"}
-
+           "stop": "admin.stop_order", "activate": "admin.activate_order"}
 
 
 def staff_calendar(customer_id):
     return {"month": "admin.customer_orders", "day": "admin.calendar_day", "set": "admin.set_day",
-            "args": {"customer_id": customer_id}, "staff": True}
-
-
-def names(found):
-    """{customer_id: customer} and {product_id: product} for a list of orders (two queries)."""
-    customer_ids = list({order["customer_id"] for order in found})
-    return orders.customers_by_id(customer_ids), catalog.products_by_id(
-        {item["product_id"] for order in found for item in order["items"]})
+            "order": "admin.order", "args": {"customer_id": customer_id}}
 
 
 @bp.get("/orders")
@@ -43,19 +35,17 @@ def orders_list():
     except ValidationError as error:
         apply_service_error(form, error)
         found, status = [], 422
-    by_customer, products = names(found)
     return htmx.render("admin/orders/index.html", "admin/orders/_table.html", status=status, form=form,
-                       orders=found, customers_by_id=by_customer, products=products)
+                       customers_by_id=orders.customers_by_id({order["customer_id"] for order in found}),
+                       **order_actions.list_context(found))
 
 
-def order_page(order_id, status=200, **forms):
+def order_page(order_id, status=200, **failed):
     order = orders.get_order(order_id, actor=current_actor())
-    forms = order_actions.action_forms(forms)
     return render_template(
-        "admin/orders/show.html", order=order, actions=ACTIONS, staff=True,
-        customer=orders.customers_by_id([order["customer_id"]]).get(order["customer_id"]),
-        products=catalog.products_by_id([i["product_id"] for i in order["items"]]),
-        history=orders.history(order_id, actor=current_actor()), **forms), status
+        "admin/orders/show.html", customer=orders.customers_by_id([order["customer_id"]]).get(order["customer_id"]),
+        history=orders.history(order_id, actor=current_actor()),
+        **order_actions.order_context(order, ACTIONS, actor=current_actor(), failed=failed)), status
 
 
 @bp.get("/orders/<order_id>")
@@ -110,7 +100,7 @@ def stop_order(order_id):
 
 
 def new_order_page(form, kind, customer, status=200):
-    return render_template("admin/orders/new.html", form=form, kind=kind, customer=customer, staff=True), status
+    return render_template("admin/orders/new.html", form=form, kind=kind, customer=customer), status
 
 
 @bp.route("/customers/<customer_id>/orders/new/subscription", methods=["GET", "POST"])
@@ -149,8 +139,8 @@ def new_one_time_order(customer_id):
 def customer_orders_context(customer_id):
     """The customer and his orders, for the full page around the calendar."""
     found = orders.orders_of_customer(customer_id, actor=current_actor())
-    return {"customer": customers.staff_customer(customer_id, actor=current_actor()), "orders": found,
-            "products": catalog.products_by_id({i["product_id"] for o in found for i in o["items"]})}
+    return {"customer": customers.staff_customer(customer_id, actor=current_actor()),
+            **order_actions.list_context(found)}
 
 
 @bp.get("/customers/<customer_id>/orders")
@@ -159,7 +149,7 @@ def customer_orders(customer_id):
     month = request.args.get("month") or clock.month_of(clock.today())
     context = calendar_context(customer_id, month, staff_calendar(customer_id), actor=current_actor())
     if htmx.is_htmx() and request.args.get("month"):
-        return htmx.render("admin/orders/customer.html", "customer/calendar/_calendar.html", **context)
+        return htmx.render("admin/orders/customer.html", "orders/_calendar.html", **context)
     return htmx.render("admin/orders/customer.html", "admin/orders/_customer_orders.html",
                        **customer_orders_context(customer_id), **context)
 
@@ -169,8 +159,8 @@ def calendar_day(customer_id, day):
     """One day of a customer's calendar, ready to change (htmx: just the day panel)."""
     context = calendar_context(customer_id, None, staff_calendar(customer_id), actor=current_actor(), day=day)
     if htmx.is_htmx():
-        return htmx.render("admin/orders/customer.html", "customer/calendar/_day.html", **context)
-    return htmx.render("admin/orders/customer.html", "customer/calendar/_day.html",
+        return htmx.render("admin/orders/customer.html", "orders/_day.html", **context)
+    return htmx.render("admin/orders/customer.html", "orders/_day.html",
                        **customer_orders_context(customer_id), **context)
 
 
@@ -198,20 +188,20 @@ def set_day(order_id, day):
     context = calendar_context(cid, None, staff_calendar(cid), actor=current_actor(), day=day, form=form,
                                order_id=order_id, message=message)
     if htmx.is_htmx():
-        return htmx.render("admin/orders/customer.html", "customer/calendar/_calendar.html", status=status,
+        return htmx.render("admin/orders/customer.html", "orders/_calendar.html", status=status,
                            **context)
-    return htmx.render("admin/orders/customer.html", "customer/calendar/_calendar.html", status=status,
+    return htmx.render("admin/orders/customer.html", "orders/_calendar.html", status=status,
                        **customer_orders_context(cid), **context)
 
 
-@bp.route("/orders/skips", methods=["GET", "POST"])
-def area_skips():
+@bp.route("/orders/skips", methods=["GET", "POST"], endpoint="area_skips")
+def area_skips_page():
     """Skip a date for an area or everyone (rain, strike, festival), and the skips announced."""
     form = AreaSkipForm(areas=customers.areas())
     status = 200
     if form.validate_on_submit():
         try:
-            orders.skip_area(form.day.data, form.reason.data, form.area.data or None,
+            area_skips.skip_area(form.day.data, form.reason.data, form.area.data or None,
                              override_cutoff=form.override_cutoff.data, actor=current_actor())
         except (ValidationError, Conflict) as error:
             apply_service_error(form, error)
@@ -221,7 +211,7 @@ def area_skips():
     elif form.is_submitted():
         status = 422
     return render_template("admin/orders/skips.html", form=form, undo_form=OverrideForm(formdata=None),
-                           skips=orders.list_area_skips(actor=current_actor())), status
+                           skips=area_skips.list_area_skips(actor=current_actor())), status
 
 
 @bp.post("/orders/skips/<skip_id>/undo")
@@ -230,19 +220,19 @@ def undo_area_skip(skip_id):
     form = OverrideForm()
     if form.validate_on_submit():
         try:
-            orders.undo_area_skip(skip_id, override_cutoff=form.override_cutoff.data, actor=current_actor())
+            area_skips.undo_area_skip(skip_id, override_cutoff=form.override_cutoff.data, actor=current_actor())
         except Conflict as error:
             apply_service_error(form, error)
-            return render_template("admin/orders/skips.html", form=AreaSkipForm(formdata=None,
-                                                                                areas=customers.areas()),
-                                   undo_form=form, skips=orders.list_area_skips(actor=current_actor())), error.status
+            return render_template("admin/orders/skips.html", form=AreaSkipForm(formdata=None, areas=customers.areas()),
+                                   undo_form=form,
+                                   skips=area_skips.list_area_skips(actor=current_actor())), error.status
     return htmx.redirect_after_post(url_for("admin.area_skips"))
 
 
-@bp.get("/orders/late-requests")
-def late_requests():
+@bp.get("/orders/late-requests", endpoint="late_requests")
+def late_requests_page():
     """Customers' changes asked after the cut-off, to apply or dismiss."""
-    found = orders.list_late_requests(actor=current_actor())
+    found = late_requests.list_requests(actor=current_actor())
     return render_template("admin/orders/late_requests.html", requests=found, form=OverrideForm(formdata=None),
                            customers_by_id=orders.customers_by_id(list({r["customer_id"] for r in found})))
 
@@ -252,7 +242,7 @@ def decide_late_request(request_id, decision):
     """Apply or dismiss a late request."""
     form = OverrideForm()
     if form.validate_on_submit():
-        decide = orders.apply_late_request if decision == "apply" else orders.dismiss_late_request
+        decide = late_requests.apply if decision == "apply" else late_requests.dismiss
         if decision not in ("apply", "dismiss"):
             raise ValidationError("Choose apply or dismiss.")
         decide(request_id, actor=current_actor())

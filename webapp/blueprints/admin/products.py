@@ -10,7 +10,6 @@ from webapp.security import allow
 from webapp.services import ValidationError, catalog
 
 
-
 @bp.get("/products")
 def products():
     """The product list with prices and status."""

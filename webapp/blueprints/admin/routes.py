@@ -8,7 +8,6 @@ from webapp.net import current_actor
 from webapp.services import ValidationError, customers
 
 
-
 @bp.get("/routes")
 def routes():
     """Every delivery boy with his number of customers, and the customers waiting for one."""

@@ -10,7 +10,6 @@ from webapp.security import allow
 from webapp.services import ValidationError, accounts
 
 
-
 @bp.get("/team")
 @allow("admin")
 def team():

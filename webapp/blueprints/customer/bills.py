@@ -6,14 +6,13 @@ from webapp import htmx
 from webapp.blueprints.customer import bp
 from webapp.forms.links import ShareBillForm
 from webapp.net import current_actor
-from webapp.services import billing, links
-
+from webapp.services import bill_queries, links
 
 
 @bp.get("/bills/")
 def bills():
     """My bills, payments and balance."""
-    statement = billing.statement(current_user.customer_id, actor=current_actor())
+    statement = bill_queries.statement(current_user.customer_id, actor=current_actor())
     return render_template("customer/bills/index.html", statement=statement)
 
 
@@ -21,7 +20,7 @@ def bills():
 def bill(bill_id):
     """One of my bills (another customer's answers 404)."""
     return render_template("customer/bills/bill.html", share_form=ShareBillForm(),
-                           **billing.bill_view(bill_id, actor=current_actor()))
+                           **bill_queries.bill_view(bill_id, actor=current_actor()))
 
 
 @bp.post("/bills/<bill_id>/share")
@@ -30,9 +29,9 @@ def share_bill(bill_id):
     form = ShareBillForm()
     if not form.validate_on_submit():
         return htmx.render("customer/bills/bill.html", "customer/bills/_share.html", status=422,
-                           share_form=form, **billing.bill_view(bill_id, actor=current_actor()))
+                           share_form=form, **bill_queries.bill_view(bill_id, actor=current_actor()))
     link = links.create_bill_link(bill_id, actor=current_actor())
     link["url"] = links.link_url(link)
-    context = billing.bill_view(bill_id, actor=current_actor())
+    context = bill_queries.bill_view(bill_id, actor=current_actor())
     return htmx.render("customer/bills/bill.html", "customer/bills/_share.html", link=link,
                        share_form=form, share_text=f"EarlyBird bill {bill_id}:", **context)

@@ -10,14 +10,10 @@ from webapp.blueprints.customer import bp
 from webapp.forms import apply_service_error
 from webapp.forms.orders import OneTimeOrderForm, OverrideForm, PauseForm, ResumeForm, StopForm, SubscriptionForm
 from webapp.net import current_actor
-from webapp.services import ValidationError, catalog, orders
-
-# Templates of both audiences describe a pattern the same way.
-bp.add_app_template_global(orders.describe_pattern, "describe_pattern")
+from webapp.services import ValidationError, catalog, cutoff, orders
 
 ACTIONS = {"cancel": "customer.cancel_order", "pause": "customer.pause_order", "resume": "customer.resume_order",
            "stop": "customer.stop_order"}
-
 
 
 def orderable_products():
@@ -28,18 +24,17 @@ def orderable_products():
 def orders_list():
     """The customer's subscriptions and one-time orders."""
     found = orders.orders_of_customer(current_user.customer_id, actor=current_actor())
-    return render_template("customer/orders/index.html", orders=found,
-                           products=catalog.products_by_id({i["product_id"] for o in found for i in o["items"]}))
+    return render_template("customer/orders/index.html", **order_actions.list_context(found))
 
 
 def order_form_page(form, kind, status=200):
-    return render_template("customer/orders/new.html", form=form, kind=kind, products=orderable_products()), status
+    return render_template("customer/orders/new.html", form=form, kind=kind), status
 
 
 @bp.route("/orders/new/subscription", methods=["GET", "POST"])
 def new_subscription():
     """Start a subscription for myself."""
-    form = SubscriptionForm(products=orderable_products(), data={"start_date": orders.first_open_day().isoformat()})
+    form = SubscriptionForm(products=orderable_products(), data={"start_date": cutoff.first_open_day().isoformat()})
     if form.validate_on_submit():
         try:
             order = orders.create_subscription(current_user.customer_id, form.item_list(), form.pattern_data(),
@@ -54,7 +49,8 @@ def new_subscription():
 @bp.route("/orders/new/one-time", methods=["GET", "POST"])
 def new_one_time_order():
     """Order something once, for one date."""
-    form = OneTimeOrderForm(products=orderable_products(), data={"delivery_date": orders.first_open_day().isoformat()})
+    form = OneTimeOrderForm(products=orderable_products(),
+                            data={"delivery_date": cutoff.first_open_day().isoformat()})
     if form.validate_on_submit():
         try:
             order = orders.create_one_time_order(current_user.customer_id, form.item_list(), form.delivery_date.data,
@@ -66,13 +62,11 @@ def new_one_time_order():
     return order_form_page(form, "one_time", 422 if form.is_submitted() else 200)
 
 
-def order_page(order_id, status=200, **forms):
+def order_page(order_id, status=200, **failed):
     """One order with its action forms; a failed form is passed in so its errors show by its fields."""
     order = orders.get_order(order_id, actor=current_actor())
-    forms = order_actions.action_forms(forms)
-    return render_template("customer/orders/show.html", order=order, actions=ACTIONS, staff=False,
-                           products=catalog.products_by_id([i["product_id"] for i in order["items"]]),
-                           **forms), status
+    return render_template("customer/orders/show.html",
+                           **order_actions.order_context(order, ACTIONS, actor=current_actor(), failed=failed)), status
 
 
 @bp.get("/orders/<order_id>")
@@ -105,7 +99,8 @@ def pause_order(order_id):
 def resume_order(order_id):
     """Resume my paused subscription from a date."""
     form = ResumeForm()
-    return run_action(order_id, "resume_form", form, lambda: orders.resume(order_id, form.day.data, actor=current_actor()))
+    return run_action(order_id, "resume_form", form,
+                      lambda: orders.resume(order_id, form.day.data, actor=current_actor()))
 
 
 @bp.post("/orders/<order_id>/stop")

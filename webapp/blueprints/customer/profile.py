@@ -9,7 +9,6 @@ from webapp.net import current_actor
 from webapp.services import ValidationError, customers
 
 
-
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
     """Show and edit my address and mobile number."""

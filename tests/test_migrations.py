@@ -1,0 +1,140 @@
+"""Migrations are history: each applied file's checksum is kept, a changed one stops `migrate`,
+and every migration's `down` undoes its `up`."""
+import contextvars
+import hashlib
+import os
+import shutil
+
+import pytest
+
+from webapp import migrate
+
+SCRATCH = f"earlybird_test_{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}_migrations"
+
+
+@pytest.fixture
+def scratch_app(make_app):
+    """An app on its own, empty database (no migration applied)."""
+    app = make_app(MONGO_DBNAME=SCRATCH)
+    app.extensions["mongo"].drop_database(SCRATCH)
+    yield app
+    app.extensions["mongo"].drop_database(SCRATCH)
+
+
+@pytest.fixture
+def scratch_db(scratch_app):
+    return scratch_app.extensions["mongo"][SCRATCH]
+
+
+def invoke(app, *args, input=None):
+    """Run a command as `flask --app wsgi` would: the test pushes no app context (a fresh contextvars
+    context, so not even the one the `db` fixture holds is visible)."""
+    return contextvars.Context().run(app.test_cli_runner().invoke, args=list(args), input=input)
+
+
+def indexes(db):
+    """{collection: {index name: spec}} without the `_id_` indexes every collection has."""
+    found = {}
+    for name in db.list_collection_names():
+        info = {key: spec for key, spec in db[name].index_information().items() if key != "_id_"}
+        if info:
+            found[name] = info
+    return found
+
+
+def sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_migrate_up_status_down_and_idempotent(scratch_app, scratch_db):
+    result = invoke(scratch_app, "migrate", "--status")
+    assert result.exit_code == 0 and "pending" in result.output and "0001_initial" in result.output
+
+    assert "Applied: 0001_initial" in invoke(scratch_app, "migrate").output
+    assert "order_date_unique" in scratch_db.deliveries.index_information()
+    assert scratch_db.users.index_information()["email_unique"]["unique"]
+    assert migrate.latest_applied(scratch_db) == migrate.available()[-1].name
+    assert "nothing (up to date)" in invoke(scratch_app, "migrate").output  # a second run is a no-op
+    assert "applied " in invoke(scratch_app, "migrate", "--status").output
+
+    steps = str(len(migrate.available()))
+    assert "0001_initial" in invoke(scratch_app, "migrate", "--down", steps).output
+    assert "order_date_unique" not in scratch_db.deliveries.index_information()
+    assert migrate.latest_applied(scratch_db) is None
+
+
+def test_the_checksum_of_each_applied_file_is_recorded(scratch_db):
+    migrate.upgrade(scratch_db)
+    for migration in migrate.available():
+        record = scratch_db.migrations.find_one({"_id": migration.name})
+        assert record["checksum"] == sha256(migration.path) and record["applied_at"].tzinfo is not None
+
+
+def test_a_record_from_before_checksums_gets_the_current_one_once(scratch_db):
+    migrate.upgrade(scratch_db)
+    applied_at = scratch_db.migrations.find_one({"_id": "0001_initial"})["applied_at"]
+    scratch_db.migrations.update_one({"_id": "0001_initial"}, {"$unset": {"checksum": ""}})
+    assert migrate.upgrade(scratch_db) == []
+    record = scratch_db.migrations.find_one({"_id": "0001_initial"})
+    assert record["checksum"] == sha256(migrate.MIGRATIONS_DIR / "0001_initial.py")
+    assert record["applied_at"] == applied_at
+
+
+@pytest.fixture
+def copied_migrations(tmp_path):
+    """A copy of migrations/ to edit (the real files are never touched)."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for migration in migrate.available():
+        shutil.copy(migration.path, folder / migration.path.name)
+    return folder
+
+
+def test_an_edited_applied_migration_stops_everything(scratch_db, copied_migrations):
+    assert migrate.upgrade(scratch_db, copied_migrations)
+    edited = copied_migrations / "0001_initial.py"
+    edited.write_text(edited.read_text() + "\n# an afterthought\n")
+    for run in (lambda: migrate.upgrade(scratch_db, copied_migrations),
+                lambda: migrate.downgrade(scratch_db, 1, copied_migrations)):
+        with pytest.raises(migrate.ChangedMigration, match="0001_initial") as refused:
+            run()
+        assert str(edited) in str(refused.value) and "new numbered migration" in str(refused.value)
+    assert [changed for _, _, changed in migrate.status(scratch_db, copied_migrations)][0] is True
+    assert migrate.latest_applied(scratch_db) == migrate.available()[-1].name  # nothing was reverted
+    edited.unlink()
+    with pytest.raises(migrate.ChangedMigration, match="file is missing"):
+        migrate.upgrade(scratch_db, copied_migrations)
+
+
+def test_migrate_command_refuses_with_a_message_and_exit_status(scratch_app, scratch_db):
+    assert invoke(scratch_app, "migrate").exit_code == 0
+    # As if migrations/0001_initial.py had been edited since: the recorded checksum no longer matches.
+    scratch_db.migrations.update_one({"_id": "0001_initial"}, {"$set": {"checksum": "0" * 64}})
+    result = invoke(scratch_app, "migrate")
+    assert result.exit_code != 0
+    assert "0001_initial" in result.output and "edited after it was applied" in result.output
+    assert "CHANGED" in invoke(scratch_app, "migrate", "--status").output
+    assert invoke(scratch_app, "migrate", "--down", "1").exit_code != 0
+    assert "order_date_unique" in scratch_db.deliveries.index_information()
+
+
+def test_every_migration_down_undoes_its_up(scratch_db):
+    for migration in migrate.available():
+        module = migration.load()
+        before = indexes(scratch_db)
+        module.up(scratch_db)
+        after = indexes(scratch_db)
+        module.down(scratch_db)
+        assert indexes(scratch_db) == before, f"{migration.name}: down left indexes behind"
+        module.up(scratch_db)
+        assert indexes(scratch_db) == after, f"{migration.name}: up again differs"
+
+
+def test_the_initial_migration_down_drops_exactly_its_indexes(scratch_db):
+    initial = dict((m.name, m) for m in migrate.available())["0001_initial"].load()
+    initial.up(scratch_db)
+    names = {collection: {model.document["name"] for model in models}
+             for collection, models in initial.INDEXES.items()}
+    assert {c: set(info) for c, info in indexes(scratch_db).items()} == names
+    initial.down(scratch_db)
+    assert indexes(scratch_db) == {}

@@ -1,0 +1,55 @@
+"""How numbers, dates and orders read to people: one formatter each. Services return paise, dates and
+documents; templates (through `template_helpers`) and audit summaries turn them into text here."""
+from webapp import clock
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def format_rupees(paise):
+    """12345 → '₹123.45'; -500 → '−₹5.00'."""
+    if paise is None:
+        return ""
+    sign = "−" if paise < 0 else ""
+    rupees, rest = divmod(abs(int(paise)), 100)
+    return f"{sign}₹{rupees:,}.{rest:02d}"
+
+
+def format_day(value, style="short"):
+    """'2026-01-31' or a date → 'Sat 31 Jan' (short) or '31 Jan 2026' (long)."""
+    if not value:
+        return ""
+    day = clock.parse_day(value)
+    return day.strftime("%a %d %b") if style == "short" else day.strftime("%d %b %Y")
+
+
+def format_time(moment):
+    """A UTC datetime shown in business time."""
+    if not moment:
+        return ""
+    return moment.astimezone(clock.business_tz()).strftime("%d %b %Y %H:%M")
+
+
+def describe_pattern(pattern):
+    """A subscription's pattern in words: 'Daily', 'Weekly: Mon, Thu', 'On 3 chosen dates'."""
+    kind = pattern.get("kind")
+    if kind == "weekly":
+        return "Weekly: " + ", ".join(WEEKDAY_NAMES[d] for d in pattern.get("weekdays") or [])
+    if kind == "custom":
+        return f"On {len(pattern.get('dates') or [])} chosen dates"
+    return {"daily": "Daily", "alternate": "Every second day"}.get(kind, kind or "")
+
+
+def calendar_weeks(days):
+    """The month's days (consecutive, from the calendar read model) as weeks of 7, Monday first;
+    None fills the days before the 1st and after the last."""
+    if not days:
+        return []
+    weeks, week = [], [None] * days[0]["date"].weekday()
+    for day in days:
+        week.append(day)
+        if len(week) == 7:
+            weeks.append(week)
+            week = []
+    if week:
+        weeks.append(week + [None] * (7 - len(week)))
+    return weeks
