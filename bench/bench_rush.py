@@ -3,8 +3,8 @@ server holding the bench business (bench/seed.py), seeded for today's business d
 
   - 20 delivery boys sign in (login form + CSRF token, session cookie), open their round and confirm
     150 stops each "delivered in full" as the round page does (htmx POST, X-CSRFToken), back to back;
-  - meanwhile 2 staff reload the day overview and 20 customers open their calendar, in loops, until
-    the boys are done.
+  - meanwhile 2 staff poll the day overview (every 30 s, as a staff page polls) and 20 customers open
+    their calendar (a few seconds apart, as a person reads it), until the boys are done.
 
 Then it checks the database holds exactly one delivery per order due at each confirmed stop, and runs
 the same load shape against /bench/floor (bench/rush_app.py: one find_one on the same stack) to
@@ -13,7 +13,7 @@ close it after each response; it reconnects). Everything on 127.0.0.1; each phas
 Target: 0 errors, confirm p95 <= 300 ms. Also printed: each endpoint alone (one request at a time) and the
 CPU the database server, the gunicorn workers and this client used, to say what bounds the figures.
 
-    python bench/bench_rush.py [--boys 20 --stops 150 --staff 2 --customers 20 --seconds 150 --think 0]
+    python bench/bench_rush.py [--boys 20 --stops 150 --staff 2 --customers 20 --seconds 150 --gap 0 --poll 30 --think 5]
 """
 import argparse
 import http.client
@@ -138,9 +138,8 @@ def parse_round(page):
 class Rush:
     """One phase: boys doing their taps, staff and customers looping their pages until the boys finish."""
 
-    def __init__(self, port, users, deadline_seconds, clients=None, think=0):
+    def __init__(self, port, users, deadline_seconds, clients=None):
         self.port = port
-        self.think = think
         self.users = users
         self.stats = Stats()
         self.deadline = None
@@ -193,10 +192,10 @@ class Rush:
             return True
         return False
 
-    def loop(self, client, endpoint, path):
+    def loop(self, client, endpoint, path, pause):
         while not self.boys_done.is_set() and not self.out_of_time():
             client.send(endpoint, "GET", path)
-            self.boys_done.wait(self.think)
+            self.boys_done.wait(pause)
 
     def close(self):
         for client in self.clients.values():
@@ -221,7 +220,8 @@ def tap(client, token, stop):
     return status == 200
 
 
-def confirm_round(rush, stops_per_boy, day):
+def confirm_round(rush, stops_per_boy, day, gap=0):
+    """Each boy's taps, back to back (`gap` 0) or `gap` seconds apart (walking to the next door)."""
     def work(client, boy):
         token, stops = open_round(client, boy, day, rush.problems)
         if stops and len(stops) < stops_per_boy:
@@ -232,6 +232,8 @@ def confirm_round(rush, stops_per_boy, day):
                 return
             if tap(client, token, stop):
                 rush.confirmed[boy["_id"]].append((stop[0], stop[3]))
+            if gap:
+                time.sleep(gap)
     return work
 
 
@@ -443,7 +445,9 @@ def main():
     parser.add_argument("--staff", type=int, default=2)
     parser.add_argument("--customers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=150, help="time limit of the rush phase")
-    parser.add_argument("--think", type=float, default=0, help="pause of staff and customers between page loads")
+    parser.add_argument("--gap", type=float, default=0, help="seconds between a boy's taps (0: back to back)")
+    parser.add_argument("--poll", type=float, default=30, help="seconds between a staff member's day overviews")
+    parser.add_argument("--think", type=float, default=5, help="seconds between a customer's calendar views")
     args = parser.parse_args()
 
     with bench_app() as app, tempfile.TemporaryDirectory(prefix="earlybird-rush-") as tmp:
@@ -466,25 +470,25 @@ def main():
         try:
             # a boy outside the rush (the seed makes 40), so that the rush boys' rounds stay whole
             lone_boy = made["boys"][-1]
-            rush = Rush(port, users, args.seconds, think=args.think)
+            rush = Rush(port, users, args.seconds)
             unloaded(port, lone_boy, staff[0], customers[0], day, rush.confirmed)
             db_pid = listening_pid(app.config["MONGO_URI"].rpartition(":")[2].split("/")[0])
 
             meter = CpuMeter(db_pid, process.pid)
-            seconds = rush.run(confirm_round(rush, args.stops, day),
-                               lambda client, _: rush.loop(client, "day overview", f"/staff/day?date={day}"),
-                               lambda client, _: rush.loop(client, "calendar", "/me/calendar"))
+            seconds = rush.run(confirm_round(rush, args.stops, day, args.gap),
+                               lambda client, _: rush.loop(client, "day overview", f"/staff/day?date={day}", args.poll),
+                               lambda client, _: rush.loop(client, "calendar", "/me/calendar", args.think))
             print_table("rush", rush, seconds)
             meter.report(seconds)
             for exception, count in server_exceptions(Path(tmp)):
                 print(f"  server log: {exception} (x{count})")
             data_ok = check_deliveries(db, users["boys"] + [lone_boy], rush.confirmed, day)
 
-            floor = Rush(port, users, FLOOR_SECONDS, clients=rush.clients, think=args.think)
+            floor = Rush(port, users, FLOOR_SECONDS, clients=rush.clients)
             meter = CpuMeter(db_pid, process.pid)
             floor_seconds = floor.run(floor_taps(floor),
-                                      lambda client, _: floor.loop(client, "floor", "/bench/floor"),
-                                      lambda client, _: floor.loop(client, "floor", "/bench/floor"))
+                                      lambda client, _: floor.loop(client, "floor", "/bench/floor", args.poll),
+                                      lambda client, _: floor.loop(client, "floor", "/bench/floor", args.think))
             print_table("floor (same load shape, /bench/floor: one find_one)", floor, floor_seconds)
             meter.report(floor_seconds)
             rush.close()

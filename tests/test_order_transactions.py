@@ -156,3 +156,27 @@ def test_a_customers_late_change_is_refused_but_its_request_is_kept(db, subscrip
     entry = db.audit_log.find_one({"action": "order.late_request"})
     assert entry["entity_id"] == subscription["_id"] and entry["changes"] == {"request_id": request["_id"]}
     assert actions(db, entity_id=subscription["_id"]) == ["order.create", "order.late_request"]
+
+
+@pytest.mark.parametrize("change", ["set_quantity", "pause", "cancel"])
+def test_a_customers_own_edit_in_time_commits_with_its_audit_entry(db, subscription, customer_user, milk, system,
+                                                                   change):
+    me = Actor.for_user(customer_user)
+    with clock.frozen(MORNING):
+        one_time = orders.create_one_time_order(customer_user["customer_id"], [{"product_id": milk["_id"], "qty": 1}],
+                                                "2026-03-12", actor=system)
+        edits = {
+            "set_quantity": lambda: orders.set_quantity(subscription["_id"], "2026-03-12",
+                                                        [{"product_id": milk["_id"], "qty": 1}], actor=me),
+            "pause": lambda: orders.pause(subscription["_id"], "2026-03-12", "2026-03-14", actor=me),
+            "cancel": lambda: orders.cancel(one_time["_id"], actor=me),
+        }
+        updated, writes = assert_all_or_nothing(db, edits[change])
+    assert writes == 2  # the order and its audit entry
+    entry = db.audit_log.find_one({"entity_id": updated["_id"], "actor.id": customer_user["_id"]})
+    assert entry is not None and entry["actor"]["role"] == "customer"
+    if change == "cancel":
+        assert updated["status"] == "CANCELLED"
+    else:
+        assert schedule.quantity_on(updated, date(2026, 3, 12)) == ({milk["_id"]: 1} if change == "set_quantity"
+                                                                    else {})
