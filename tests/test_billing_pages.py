@@ -1,4 +1,6 @@
 """Billing pages per role: staff run, lists, CSV, statement, payments; a customer's own bills only."""
+import csv
+import io
 import re
 import time
 from datetime import datetime
@@ -143,6 +145,17 @@ def test_csv_exports_of_bills_and_lines(client, login_as, billed):
     assert f"{bill['_id']},{customer['_id']}" in bills.get_data(as_text=True) and ",150.00," in rows[1]
     assert len(lines.get_data(as_text=True).strip().splitlines()) == 1 + 6
     assert client.get("/staff/billing/lines.csv?month=bad").status_code == 422
+
+
+def test_bills_csv_neutralises_a_customer_name_a_spreadsheet_would_run(client, db, login_as, billed):
+    owner, customer, bill, other_bill = billed
+    db.customers.update_one({"_id": customer["_id"]}, {"$set": {"name": '=HYPERLINK("x")', "area": "-Area"}})
+    login_as("admin")
+    with clock.frozen(AFTER_MONTH):
+        text = client.get(f"/staff/billing/bills.csv?month={MONTH}").get_data(as_text=True)
+    row = next(r for r in csv.reader(io.StringIO(text)) if r[0] == bill["_id"])
+    assert row[2:4] == ["'=HYPERLINK(\"x\")", "'-Area"]
+    assert row[6] == "150.00"  # amounts stay numbers, no apostrophe
 
 
 def test_staff_bill_page_statement_and_customer_detail_section(client, login_as, billed):

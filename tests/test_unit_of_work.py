@@ -13,7 +13,8 @@ WRITE_METHODS = {"insert_one", "insert_many", "update_one", "update_many", "repl
                  "drop", "create_index", "create_indexes", "drop_index"}
 # uow.py is the unit of work itself; ids.py moves counters (outside transactions by design);
 # migrate.py and db.py manage the schema and the server, not business data.
-WRITERS = {"services/uow.py", "services/ids.py", "migrate.py", "db.py"}
+WRITERS = {"services/uow.py", "services/ids.py", "migrate.py", "db.py",
+           "backup.py"}  # like migrate.py: drops, creates and fills whole collections, for no actor
 
 
 def _through_unit(receiver):

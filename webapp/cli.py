@@ -7,9 +7,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from webapp import demo
+from webapp import backup, demo
 from webapp import migrate as migrations
 from webapp.db import get_db, stop_embedded_server
+from webapp.legacy import commands as legacy_commands
 from webapp.services import Actor, ServiceError, accounts, billing
 
 
@@ -17,6 +18,9 @@ def init_app(app):
     for command in (migrate_command, seed_demo_command, create_admin_command, db_start_command, db_stop_command,
                     bill_month_command, reconcile_command):
         app.cli.add_command(command)
+    for command in legacy_commands.COMMANDS:  # import-legacy, undo-legacy-import
+        app.cli.add_command(command)
+    backup.init_app(app)  # backup, restore
 
 
 @click.command("migrate")

@@ -33,6 +33,22 @@ class Migration(NamedTuple):
         return module
 
 
+def create_indexes(db, indexes):
+    """A migration's `up` for {collection: [IndexModel]}."""
+    for collection, models in indexes.items():
+        db[collection].create_indexes(models)
+
+
+def drop_indexes(db, indexes):
+    """A migration's `down` for the same {collection: [IndexModel]}: drops those that exist."""
+    for collection, models in indexes.items():
+        existing = db[collection].index_information()
+        for model in models:
+            name = model.document["name"]
+            if name in existing:
+                db[collection].drop_index(name)
+
+
 def checksum(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

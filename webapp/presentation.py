@@ -1,5 +1,9 @@
 """How numbers, dates and orders read to people: one formatter each. Services return paise, dates and
 documents; templates (through `template_helpers`) and audit summaries turn them into text here."""
+import csv
+import io
+from decimal import Decimal
+
 from webapp import clock
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -53,3 +57,33 @@ def calendar_weeks(days):
     if week:
         weeks.append(week + [None] * (7 - len(week)))
     return weeks
+
+
+# A spreadsheet reads a text cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """One CSV cell: text that a spreadsheet would run as a formula gets a leading apostrophe;
+    numbers stay numbers, None becomes an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, Decimal)):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_rupees(paise):
+    """A money cell: rupees with two decimals as a number (12345 → 123.45, -500 → -5.00), no symbol or
+    grouping, so a spreadsheet sums it."""
+    return Decimal(int(paise)).scaleb(-2)
+
+
+def csv_text(rows):
+    """Rows (lists of values) as CSV text, every cell through `csv_cell`."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
+    return out.getvalue()

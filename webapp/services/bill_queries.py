@@ -3,11 +3,9 @@
 Reads only. Who sees what: staff and the system every bill, a customer only his own, a bill link only
 its bill (anything else answers NotFound, so a bill's existence is not revealed).
 """
-import csv
-import io
-
 from webapp import clock
 from webapp.db import get_db
+from webapp.presentation import csv_rupees, csv_text
 from webapp.services import STAFF_ROLES, NotFound, ValidationError, validate
 from webapp.services.bill_builder import effective_status
 
@@ -132,27 +130,19 @@ def filter_choices(*, actor):
     return areas, boys
 
 
-def _rupees(paise):
-    """CSV amounts: rupees with two decimals, no symbol or grouping (spreadsheets read them as numbers)."""
-    sign = "-" if paise < 0 else ""
-    return f"{sign}{abs(paise) // 100}.{abs(paise) % 100:02d}"
-
-
 def bills_csv(month, *, status=None, area=None, delivery_boy_id=None, actor):
     """The filtered bills as CSV text."""
     bills = list_bills(month, status=status, area=area, delivery_boy_id=delivery_boy_id, actor=actor)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["bill", "customer_id", "customer", "area", "month", "kind", "lines_total", "adjustments",
-                     "total", "previous_balance", "amount_due", "paid", "status", "due_date"])
+    rows = [["bill", "customer_id", "customer", "area", "month", "kind", "lines_total", "adjustments",
+             "total", "previous_balance", "amount_due", "paid", "status", "due_date"]]
     for bill in bills:
         adjustments = sum(a["amount_paise"] for a in bill.get("adjustments") or [])
-        writer.writerow([bill["_id"], bill["customer_id"], bill["customer"]["name"], bill["customer"].get("area", ""),
-                         bill["month"], bill["kind"], _rupees(bill["lines_paise"]), _rupees(adjustments),
-                         _rupees(bill["total_paise"]), _rupees(bill["previous_balance_paise"]),
-                         _rupees(bill["amount_due_paise"]), _rupees(bill["paid_paise"]), bill["status"],
-                         bill["due_date"]])
-    return out.getvalue()
+        rows.append([bill["_id"], bill["customer_id"], bill["customer"]["name"], bill["customer"].get("area", ""),
+                     bill["month"], bill["kind"], csv_rupees(bill["lines_paise"]), csv_rupees(adjustments),
+                     csv_rupees(bill["total_paise"]), csv_rupees(bill["previous_balance_paise"]),
+                     csv_rupees(bill["amount_due_paise"]), csv_rupees(bill["paid_paise"]), bill["status"],
+                     bill["due_date"]])
+    return csv_text(rows)
 
 
 def lines_csv(month, *, status=None, area=None, delivery_boy_id=None, actor):
@@ -161,15 +151,13 @@ def lines_csv(month, *, status=None, area=None, delivery_boy_id=None, actor):
     month = validate.month(month)
     db = get_db()
     products = {p["_id"]: p["name"] for p in db.products.find({}, {"name": 1})}
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["bill", "customer_id", "date", "delivery", "order", "order_kind", "product_id", "product",
-                     "ordered_qty", "qty", "unit_price", "amount"])
+    rows = [["bill", "customer_id", "date", "delivery", "order", "order_kind", "product_id", "product",
+             "ordered_qty", "qty", "unit_price", "amount"]]
     query = _bill_query(month, status or None, area, delivery_boy_id)
     for bill in db.bills.find(query, {"customer_id": 1, "lines": 1}).sort("_id", 1):
         for line in bill.get("lines") or []:
-            writer.writerow([bill["_id"], bill["customer_id"], line["date"], line["delivery_id"], line["order_id"],
-                             line["order_kind"], line["product_id"], products.get(line["product_id"], ""),
-                             line["ordered_qty"], line["qty"], _rupees(line["unit_price_paise"]),
-                             _rupees(line["amount_paise"])])
-    return out.getvalue()
+            rows.append([bill["_id"], bill["customer_id"], line["date"], line["delivery_id"], line["order_id"],
+                         line["order_kind"], line["product_id"], products.get(line["product_id"], ""),
+                         line["ordered_qty"], line["qty"], csv_rupees(line["unit_price_paise"]),
+                         csv_rupees(line["amount_paise"])])
+    return csv_text(rows)

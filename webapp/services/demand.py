@@ -1,9 +1,7 @@
 """Supplier demand: what the dairy must procure for a date, per product, from the schedule engine."""
-import csv
-import io
-
 from webapp import clock
 from webapp.db import get_db
+from webapp.presentation import csv_text
 from webapp.services import STAFF_ROLES, rounds, validate
 
 CSV_HEADER = ["date", "product_id", "product", "unit", "quantity", "orders"]
@@ -34,15 +32,6 @@ def for_day(day, *, actor):
 
 def as_csv(demand):
     """The demand as CSV text (a header row, then one row per product)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for line in demand["lines"]:
-        writer.writerow([clock.iso(demand["date"]), line["product_id"], _safe_cell(line["name"]),
-                         _safe_cell(line["unit"]), line["qty"], line["orders"]])
-    return out.getvalue()
-
-
-def _safe_cell(text):
-    """Product names are typed by staff: stop a spreadsheet from reading one as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    day = clock.iso(demand["date"])
+    return csv_text([CSV_HEADER] + [[day, line["product_id"], line["name"], line["unit"], line["qty"], line["orders"]]
+                                    for line in demand["lines"]])
