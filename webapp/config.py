@@ -63,6 +63,9 @@ def load_config(overrides=None):
         # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
         "WTF_CSRF_TIME_LIMIT": None,
+        # A form here is a few kilobytes; anything larger is refused with 413 before it is read (imports and
+        # restores go through the command line, not the web).
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 64 * 1024),
         "TESTING": False,
     }
     config.update(overrides)

@@ -13,6 +13,7 @@ TITLES = {
     404: "Not found",
     405: "Not allowed",
     409: "Cannot do that now",
+    413: "Too large",
     422: "Please check what you entered",
     429: "Too many requests",
     500: "Something went wrong",
@@ -22,6 +23,7 @@ MESSAGES = {
     403: "You do not have access to this page.",
     404: "There is nothing here. Check the address or go back.",
     405: "That action is not available here.",
+    413: "That request is too large. A form here needs only a few kilobytes.",
     429: "Too many attempts. Wait a minute and try again.",
     500: "Something went wrong on our side. It has been logged; please try again.",
 }

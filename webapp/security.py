@@ -85,4 +85,10 @@ def set_security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
+    # A page behind a login, or a download, is nobody else's to keep: no browser or proxy caches it.
+    private = current_user.is_authenticated or "attachment" in headers.get("Content-Disposition", "")
+    if private and request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
