@@ -128,6 +128,27 @@ def make_app(mongo_uri):
         app.extensions["mongo"].close()
 
 
+def scratch_name(suffix):
+    """A database name of this worker's own, apart from the tests' main one."""
+    return f"earlybird_test_{WORKER}_{suffix}"
+
+
+@pytest.fixture
+def empty_app(make_app):
+    """empty_app(suffix): an app on its own empty database (`scratch_name(suffix)`), dropped after the test."""
+    made = []
+
+    def build(suffix):
+        app = make_app(MONGO_DBNAME=scratch_name(suffix))
+        app.extensions["mongo"].drop_database(scratch_name(suffix))
+        made.append((app, scratch_name(suffix)))
+        return app
+
+    yield build
+    for app, name in made:
+        app.extensions["mongo"].drop_database(name)
+
+
 @pytest.fixture(scope="session")
 def app(make_app):
     app = make_app()

@@ -4,7 +4,6 @@ database only, and a damaged archive is refused before anything is written."""
 import hashlib
 import io
 import json
-import os
 import tarfile
 from datetime import date
 from types import SimpleNamespace
@@ -16,22 +15,20 @@ from bson.raw_bson import RawBSONDocument
 from pymongo.errors import DuplicateKeyError
 
 from tests.billing_fixtures import AFTER_MONTH, APRIL, BEFORE_MONTH, MONTH
+from tests.conftest import scratch_name
 from tests.test_migrations import invoke
 from webapp import backup, clock, migrate
 from webapp.db import get_db
 from webapp.services import billing, links
 
-TARGET = f"earlybird_test_{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}_restore"
+TARGET = scratch_name("restore")
 RAW = CodecOptions(document_class=RawBSONDocument)
 
 
 @pytest.fixture
-def target_app(make_app):
+def target_app(empty_app):
     """Another app, on its own empty database: where the archive is restored."""
-    app = make_app(MONGO_DBNAME=TARGET)
-    app.extensions["mongo"].drop_database(TARGET)
-    yield app
-    app.extensions["mongo"].drop_database(TARGET)
+    return empty_app("restore")
 
 
 @pytest.fixture

@@ -1,22 +1,19 @@
 """Every `flask --app wsgi` command runs under the app context Flask provides: invoked through
 `app.test_cli_runner()` with no context pushed by the test, on the invoking app's own database."""
-import os
 
 import pytest
 
+from tests.conftest import scratch_name
 from tests.test_migrations import invoke
 from webapp import migrate
 
-SCRATCH = f"earlybird_test_{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}_cli"
+SCRATCH = scratch_name("cli")
 
 
 @pytest.fixture
-def cli_app(make_app):
+def cli_app(empty_app):
     """An app on its own, empty database: a command that used another app's context would miss it."""
-    app = make_app(MONGO_DBNAME=SCRATCH)
-    app.extensions["mongo"].drop_database(SCRATCH)
-    yield app
-    app.extensions["mongo"].drop_database(SCRATCH)
+    return empty_app("cli")
 
 
 @pytest.fixture

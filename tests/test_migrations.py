@@ -2,23 +2,20 @@
 and every migration's `down` undoes its `up`."""
 import contextvars
 import hashlib
-import os
 import shutil
 
 import pytest
 
+from tests.conftest import scratch_name
 from webapp import migrate
 
-SCRATCH = f"earlybird_test_{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}_migrations"
+SCRATCH = scratch_name("migrations")
 
 
 @pytest.fixture
-def scratch_app(make_app):
+def scratch_app(empty_app):
     """An app on its own, empty database (no migration applied)."""
-    app = make_app(MONGO_DBNAME=SCRATCH)
-    app.extensions["mongo"].drop_database(SCRATCH)
-    yield app
-    app.extensions["mongo"].drop_database(SCRATCH)
+    return empty_app("migrations")
 
 
 @pytest.fixture
