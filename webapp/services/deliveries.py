@@ -148,7 +148,7 @@ def _unchanged(existing, lines, status, reason):
         [(line["product_id"], line["delivered_qty"], line["unit_price_paise"]) for line in lines]
 
 
-def _plan(found, outcomes, reason):
+def _plan(found, day, outcomes, reason):
     """[(order, lines, status, reason)] for each order named in `outcomes` ({order_id: delivered or None});
     every order is checked before anything is written, and every field error reported at once."""
     candidates = {order["_id"]: order for order in found["orders"]}
@@ -159,7 +159,7 @@ def _plan(found, outcomes, reason):
         if order is None:
             raise Conflict("Nothing is due on this order that day.")
         try:
-            lines, status, why = clean_outcome(order_id, check_order(order, found["day"]), delivered, reason)
+            lines, status, why = clean_outcome(order_id, check_order(order, day), delivered, reason)
         except ValidationError as error:
             for field, message in (error.errors or {None: error.message}).items():
                 errors.add(field, message)
@@ -169,9 +169,9 @@ def _plan(found, outcomes, reason):
     return plan
 
 
-def _write(u, found, plan):
+def _write(u, found, day, plan):
     """Defer the writes of `plan` to the end of the unit; returns {order_id: the delivery as it now stands}."""
-    customer, day = found["customer"], found["day"]
+    customer = found["customer"]
     iso, month, now = day.isoformat(), clock.month_of(day), clock.now()
     changes = []
     for order, lines, status, reason in plan:
@@ -226,8 +226,7 @@ def _confirm(customer_id, day, outcomes_for, reason, *, delivery_boy_id=None, ac
                              != delivery_boy_id):
             raise NotFound("No such stop on this round.")
         check_actor(actor, found["customer"], day)
-        found["day"] = day
-        deliveries = _write(u, found, _plan(found, outcomes_for(found), reason))
+        deliveries = _write(u, found, day, _plan(found, day, outcomes_for(found), reason))
         return rounds.build_stop(found["customer"], found["due"], found["products"], deliveries, found["requests"])
 
     for attempt in range(ATTEMPTS):

@@ -148,8 +148,3 @@ def run(actor, work):
 
     with get_client().start_session() as session:
         return session.with_transaction(attempt)
-
-
-def current():
-    """The open unit of work, or None."""
-    return _current.get()
