@@ -3,8 +3,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
-WORKERS ?= 3
-THREADS ?= 4
 
 .PHONY: run test setup db-start db-stop bench clean
 
@@ -17,12 +15,12 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 # Starts the embedded database (if MONGO_URI is unset and it is not already answering),
-# migrates, seeds the demo business on first run, prints the demo logins and serves.
+# migrates, seeds the demo business on first run, prints the demo logins and serves with the project's
+# gunicorn settings (webapp/serving.py: gevent workers; WEB_CONCURRENCY=N for N of them).
 run: setup
 	$(FLASK) migrate
 	$(FLASK) seed-demo
-	$(BIN)/gunicorn --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --bind 127.0.0.1:5000 \
-		--access-logfile - wsgi:app
+	$(BIN)/gunicorn -c python:webapp.serving wsgi:app
 
 test: setup
 	$(BIN)/python -m pytest
@@ -34,7 +32,7 @@ db-stop: setup
 	$(FLASK) db-stop
 
 # Performance scripts: seed a realistic business on a fresh embedded server, time, print the figures
-# (bench_rush.py: the morning rush over HTTP, gunicorn with 3 workers; bench_import.py: the legacy import of
+# (bench_rush.py: the morning rush over HTTP, gunicorn as `make run` serves; bench_import.py: the legacy import of
 # 10,000 customers and ~300,000 delivery records, generator + import + report).
 bench: setup
 	PYTHONPATH=. $(BIN)/python bench/bench_round.py

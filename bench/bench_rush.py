@@ -1,5 +1,6 @@
-"""Bench: the morning rush over HTTP. gunicorn with 3 threaded workers (as `make run`) on a fresh embedded
-server holding the bench business (bench/seed.py), seeded for today's business date:
+"""Bench: the morning rush over HTTP. gunicorn with the project's settings (webapp/serving.py: 3 gevent workers,
+as `make run`) on a fresh embedded server holding the bench business (bench/seed.py), seeded for today's
+business date:
 
   - 20 delivery boys sign in (login form + CSRF token, session cookie), open their round and confirm
     150 stops each "delivered in full" as the round page does (htmx POST, X-CSRFToken), back to back;
@@ -13,7 +14,8 @@ compare. Each client is one thread with its own keep-alive http.client connectio
 Target: 0 errors, confirm p95 <= 300 ms. Also printed: each endpoint alone (one request at a time) and the
 CPU the database server, the gunicorn workers and this client used, to say what bounds the figures.
 
-    python bench/bench_rush.py [--boys 20 --stops 150 --staff 2 --customers 20 --seconds 150 --gap 0 --poll 30 --think 5]
+    python bench/bench_rush.py [--boys 20 --stops 150 --staff 2 --customers 20 --seconds 150 --gap 0 --poll 30 --think 5
+                                --workers 3]
 """
 import argparse
 import http.client
@@ -30,12 +32,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from seed import BENCH_PASSWORD, BENCH_PASSWORD_HASH, bench_app, free_port, seed
-from webapp import clock
+from webapp import clock, serving
 from webapp.db import get_db
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKERS = 3
-THREADS = 4  # as `make run`: a slow page holds a thread, not a whole worker
 TARGET_P95_MS = 300
 STARTUP_SECONDS = 60
 FLOOR_SECONDS = 30
@@ -102,7 +102,7 @@ class Client:
 
     def _exchange(self, method, path, body, headers):
         """One request and its response. A kept-alive connection the server has closed while this user was
-        idle (the threaded workers keep an idle connection a few seconds) is opened again once, as a browser
+        idle (the workers keep an idle connection a few seconds) is opened again once, as a browser
         does; a request that was answered is never sent twice."""
         for attempt in (1, 2):
             try:
@@ -376,18 +376,18 @@ def add_logins(db, made, staff_count, customer_count):
     return staff, customers
 
 
-def start_gunicorn(app, workdir):
-    """gunicorn serving bench/rush_app.py on the bench database; returns (process, port)."""
+def start_gunicorn(app, workdir, workers):
+    """gunicorn serving bench/rush_app.py on the bench database, as `make run` serves; returns (process, port)."""
     port = free_port()
     env = dict(os.environ, MONGO_URI=app.config["MONGO_URI"], MONGO_DBNAME=app.config["MONGO_DBNAME"],
                SECRET_KEY=app.config["SECRET_KEY"], EARLYBIRD_INSTANCE_DIR=str(workdir),
                LOGIN_RATE_LIMIT="10000 per minute")  # 42 sign-ins from one address in a few seconds
     with open(workdir / "gunicorn.log", "ab") as log:
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(WORKERS), "--worker-class", "gthread",
-             "--threads", str(THREADS), "--bind", f"127.0.0.1:{port}",
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", "python:webapp.serving", "--workers", str(workers),
+             "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
              "--pythonpath", f"{ROOT},{ROOT / 'bench'}", "rush_app:app"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline and process.poll() is None:
         probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -462,6 +462,7 @@ def main():
     parser.add_argument("--gap", type=float, default=0, help="seconds between a boy's taps (0: back to back)")
     parser.add_argument("--poll", type=float, default=30, help="seconds between a staff member's day overviews")
     parser.add_argument("--think", type=float, default=5, help="seconds between a customer's calendar views")
+    parser.add_argument("--workers", type=int, default=serving.workers, help="gunicorn workers (gevent)")
     args = parser.parse_args()
 
     with bench_app() as app, tempfile.TemporaryDirectory(prefix="earlybird-rush-") as tmp:
@@ -474,10 +475,10 @@ def main():
         print(f"seeded {len(made['customers'])} customers, {made['subscriptions']} subscriptions, "
               f"{made['one_time']} one-time orders for {day} in {time.perf_counter() - started:.1f} s; "
               f"{len(users['boys'])} boys x {args.stops} stops, {len(staff)} staff, {len(customers)} customers, "
-              f"{WORKERS} gunicorn workers x {THREADS} threads")
+              f"{args.workers} gunicorn gevent workers")
 
         try:
-            process, port = start_gunicorn(app, Path(tmp))
+            process, port = start_gunicorn(app, Path(tmp), args.workers)
         except RuntimeError as error:
             print(error)
             sys.exit(1)
@@ -519,7 +520,7 @@ def main():
     print(f"\nconfirm p95 {confirm_p95:.0f} ms / floor p95 {floor_p95:.0f} ms = {confirm_p95 / floor_p95:.1f}x")
     if floor_p95 > TARGET_P95_MS:
         clients = sum(len(group) for group in users.values())
-        print(f"the floor alone is over {TARGET_P95_MS} ms at p95: {clients} clients on {WORKERS} threaded "
+        print(f"the floor alone is over {TARGET_P95_MS} ms at p95: {clients} clients on {args.workers} "
               f"workers queue behind each other, whatever the route costs")
     met = errors == 0 and confirm_p95 <= TARGET_P95_MS and not rush.cut_short
     print(f"target (0 errors, confirm p95 <= {TARGET_P95_MS} ms): {'met' if met else 'NOT met'} "

@@ -92,17 +92,6 @@ def test_deactivated_user_loses_open_session(client, login_as, system):
     assert client.get("/staff/").status_code == 302
 
 
-def test_login_is_rate_limited_across_two_app_instances(make_app, make_user):
-    first = make_app(LOGIN_RATE_LIMIT="3 per minute")
-    second = make_app(LOGIN_RATE_LIMIT="3 per minute")
-    user = make_user("admin", password="right-password")
-    for app in (first, first, second):
-        assert post_login(app.test_client(), user["email"], "wrong").status_code == 422
-    response = post_login(second.test_client(), user["email"], "right-password")
-    assert response.status_code == 429
-    assert "Too many" in response.get_data(as_text=True)
-
-
 def test_create_admin_command(runner, db):
     result = runner.invoke(args=["create-admin", "--email", "Root@Example.test", "--name", "Root",
                                  "--password", "long-enough-1"])

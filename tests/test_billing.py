@@ -6,10 +6,10 @@ import pytest
 from pymongo.errors import PyMongoError
 
 from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH
-from tests.faults import assert_all_or_nothing
+from tests.faults import assert_all_or_nothing, snapshot
 from webapp import clock
-from webapp.services import Actor, Conflict, Forbidden, ValidationError, bill_builder, billing, billing_jobs, guards, \
-    payments
+from webapp.services import Actor, Conflict, Forbidden, NotFound, ValidationError, bill_builder, billing, \
+    billing_jobs, guards, payments
 
 LATER = datetime(2026, 5, 3, 9, 0)
 
@@ -396,3 +396,99 @@ def test_a_run_records_what_it_issued(db, system, story):
     run(system)
     actions = [entry["action"] for entry in db.audit_log.find({"entity": "month"}).sort("_id", 1)]
     assert actions == ["billing.issue", "billing.run"]
+
+
+# ---------------------------------------------------------------- closed months only
+
+MID_APRIL = datetime(2026, 4, 20, 19, 0)
+
+
+def test_with_nothing_delivered_there_is_no_month_to_bill(db, system):
+    with clock.frozen(AFTER_MONTH), pytest.raises(ValidationError, match="Nothing has been delivered yet") as error:
+        billing.run_month("2026-03", actor=system)
+    assert error.value.field == "month"
+
+
+@pytest.mark.parametrize("month, message", [
+    ("2026-04", "2026-04 is not over yet: only closed months are billed, the latest is 2026-03"),
+    ("2026-05", "not over yet"),
+    ("9999-12", ""),  # refused as a month already, or as not over: a message either way, never a crash
+    ("2026-02", "Nothing was delivered before 2026-03: bill 2026-03 or a later month"),
+    ("0000-01", ""),
+    ("2026-13", "Month must look like 2026-01"),
+    ("26-04", "Month must look like 2026-01"),
+])
+def test_only_closed_months_from_the_first_delivery_on_are_billed(db, system, make_customer, milk, subscribe,
+                                                                  deliver, month, message):
+    subscription = subscribe(make_customer(), milk, start=date(2026, 3, 30))
+    deliver(subscription, [date(2026, 3, 31)] + APRIL[:19], at=MID_APRIL)
+    before = snapshot(db)
+    with clock.frozen(MID_APRIL):
+        for attempt in (billing.run_month, billing.start_month_run):
+            with pytest.raises(ValidationError, match=message or None) as error:
+                attempt(month, actor=system)
+            assert error.value.field == "month"
+    assert snapshot(db) == before  # no bill, no job, no audit entry
+
+
+def test_a_month_closes_at_midnight_business_time(db, system, make_customer, milk, subscribe, deliver):
+    deliver(subscribe(make_customer(), milk), APRIL[:3], at=MID_APRIL)
+    with clock.frozen(datetime(2026, 4, 30, 23, 59)), pytest.raises(ValidationError, match="not over yet"):
+        billing.run_month(MONTH, actor=system)
+    with clock.frozen(datetime(2026, 5, 1, 0, 1)):  # 30 April, 18:31 UTC: already May in Kolkata
+        assert billing.run_month(MONTH + "\n", actor=system)["bills_issued"] == 1
+
+
+# ---------------------------------------------------------------- a customer leaving mid-month
+
+LEAVING_DAY = datetime(2026, 4, 10, 19, 0)
+
+
+def test_a_customer_leaving_mid_month_is_billed_up_to_today_once_and_the_month_run_bills_the_rest(
+        db, system, make_customer, milk, subscribe, deliver):
+    leaving, staying = make_customer(name="Leela"), make_customer()
+    subscription = subscribe(leaving, milk)
+    deliver(subscription, APRIL[:10], at=LEAVING_DAY)
+    deliver(subscribe(staying, milk), APRIL[:10], at=LEAVING_DAY)
+    with clock.frozen(LEAVING_DAY):
+        payments.add_adjustment(leaving["_id"], -1000, "Sour milk on the 2nd", actor=system)
+        bill = billing.bill_to_date(leaving["_id"], actor=system)
+        with pytest.raises(Conflict, match="Nothing delivered to Leela up to today is left to bill"):
+            billing.bill_to_date(leaving["_id"], actor=system)
+        report = billing.reconcile(MONTH)
+    assert (bill["_id"], bill["month"], bill["kind"], bill["up_to"]) == ("BI-202604-0001", MONTH, "regular",
+                                                                          "2026-04-10")
+    assert len(bill["lines"]) == 10 and bill["total_paise"] == 10 * 5000 - 1000
+    assert bill["due_date"] == "2026-05-10" and bill["summary"]["last_day"] == "2026-04-10"
+    assert db.bills.count_documents({}) == 1 and db.adjustments.find_one()["bill_id"] == bill["_id"]
+    [entry] = db.audit_log.find({"action": "billing.to_date"})
+    assert entry["entity_id"] == leaving["_id"] and entry["changes"]["bill_id"] == bill["_id"]
+    # Only the other customer's lines are unbilled, and no run of the month has happened yet.
+    assert {(line["customer_id"], line["why"]) for line in report["unbilled"]} == {
+        (staying["_id"], "the month has not been billed yet")}
+
+    deliver(subscription, APRIL[10:13])  # he was delivered three more days after all
+    summary = run(system)
+    assert (summary["bills_issued"], summary["already_billed"]) == (2, 10)
+    first, rest = bills_of(db, leaving)
+    assert (rest["kind"], len(rest["lines"])) == ("supplementary", 3)
+    assert sorted(b["_id"] for b in db.bills.find()) == [f"BI-202604-{n:04d}" for n in (1, 2, 3)]
+    assert {line["date"] for line in rest["lines"]} == {"2026-04-11", "2026-04-12", "2026-04-13"}
+    assert rest["previous_balance_paise"] == 49_000 and "up_to" not in rest
+    assert len(bills_of(db, staying)[0]["lines"]) == 10
+    with clock.frozen(AFTER_MONTH):
+        assert billing.reconcile(MONTH)["ok"]
+    assert run(system, at=LATER)["bills_issued"] == 0
+
+
+def test_billing_up_to_today_is_for_admins_and_known_customers(db, system, make_customer, make_user, milk,
+                                                               subscribe, deliver):
+    customer = make_customer()
+    deliver(subscribe(customer, milk), APRIL[:2], at=LEAVING_DAY)
+    with clock.frozen(LEAVING_DAY):
+        for role in ("marketing", "support", "customer", "delivery_boy"):
+            with pytest.raises(Forbidden):
+                billing.bill_to_date(customer["_id"], actor=Actor.for_user(make_user(role)))
+        with pytest.raises(NotFound):
+            billing.bill_to_date("CU-nobody", actor=system)
+    assert db.bills.count_documents({}) == 0

@@ -3,7 +3,7 @@ import csv
 import io
 import re
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -80,26 +80,154 @@ def test_admin_runs_a_month_and_watches_its_progress(client, db, login_as, make_
     assert "<html" in page and "3 bills issued" in page and "₹300.00" in page
 
 
-def test_a_running_job_is_not_started_twice(client, db, system, login_as):
+def test_a_running_job_is_not_started_twice(client, db, system, login_as, make_customer, milk, subscribe, deliver):
+    deliver(subscribe(make_customer(), milk), APRIL[:1])
     with clock.frozen(AFTER_MONTH):
         job, started = billing_jobs.start_month_job(MONTH, actor=system)
         again, started_again = billing_jobs.start_month_job(MONTH, actor=system)
         assert (started, started_again, again["_id"]) == (True, False, job["_id"])
         login_as("admin")
         response = client.post("/staff/billing/run", data={"month": MONTH})
+        running = client.get(f"/staff/billing/runs/{job['_id']}", htmx=True).get_data(as_text=True)
     assert response.headers["Location"].endswith(job["_id"])
     assert db.jobs.count_documents({}) == 1
-    running = client.get(f"/staff/billing/runs/{job['_id']}", htmx=True).get_data(as_text=True)
     assert 'hx-trigger="every 1s"' in running
 
 
-def test_a_job_whose_process_died_is_released(db, system):
+def test_a_job_whose_process_died_is_released_when_the_month_is_run_again(db, system):
     with clock.frozen(AFTER_MONTH):
         dead, _ = billing_jobs.start_month_job(MONTH, actor=system)
-    with clock.frozen(datetime(2026, 5, 1, 8, 0)):
+    with clock.frozen(AFTER_MONTH + timedelta(seconds=59)):
+        assert billing_jobs.start_month_job(MONTH, actor=system) == (dead, False)
+    with clock.frozen(AFTER_MONTH + timedelta(seconds=61)):
         job, started = billing_jobs.start_month_job(MONTH, actor=system)
     assert started and job["_id"] != dead["_id"]
-    assert db.jobs.find_one({"_id": dead["_id"]})["status"] == "failed"
+    stored = db.jobs.find_one({"_id": dead["_id"]})
+    assert (stored["status"], stored["error"]) == ("failed", "the process stopped; run again")
+    assert "running_key" not in stored
+    [entry] = db.audit_log.find({"action": "billing.stalled"})
+    assert entry["entity_id"] == dead["_id"] and entry["actor"]["id"] == system.id  # who asked to run it again
+
+
+def test_a_silent_run_is_marked_failed_when_the_runs_are_shown_and_can_be_run_again(
+        client, db, system, login_as, make_customer, milk, subscribe, deliver):
+    for _ in range(2):
+        deliver(subscribe(make_customer(), milk), APRIL[:2])
+    with clock.frozen(AFTER_MONTH):
+        dead, _ = billing_jobs.start_month_job(MONTH, actor=system)  # its process dies before any batch
+    login_as("marketing")
+    with clock.frozen(AFTER_MONTH + timedelta(seconds=50)):
+        assert "failed" not in client.get("/staff/billing/").get_data(as_text=True)
+    assert db.jobs.find_one()["status"] == "running"
+    with clock.frozen(AFTER_MONTH + timedelta(seconds=61)):
+        listed = client.get("/staff/billing/").get_data(as_text=True)
+        shown = client.get(f"/staff/billing/runs/{dead['_id']}", htmx=True).get_data(as_text=True)
+    assert "failed</span> <span class=\"muted\">— the process stopped; run again" in listed
+    assert "Failed — the process stopped; run again" in shown and "hx-trigger" not in shown
+    assert db.jobs.find_one()["status"] == "failed"
+    assert db.audit_log.count_documents({"action": "billing.stalled"}) == 1
+    login_as("admin")
+    with clock.frozen(AFTER_MONTH + timedelta(minutes=2)):
+        response = client.post("/staff/billing/run", data={"month": MONTH})
+        again = response.headers["Location"].rsplit("/", 1)[1]
+        deadline = time.monotonic() + 30
+        while db.jobs.find_one({"_id": again})["status"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert again != dead["_id"] and db.jobs.find_one({"_id": again})["status"] == "done"
+    assert db.bills.count_documents({}) == 2
+
+
+def test_a_run_beats_while_it_reads_and_with_every_batch(db, system, monkeypatch, make_customer, milk, subscribe,
+                                                         deliver):
+    for _ in range(3):
+        deliver(subscribe(make_customer(), milk), APRIL[:2])
+    monkeypatch.setattr(billing, "BEAT_EVERY", 0)
+    monkeypatch.setattr(billing, "ISSUE_BATCH", 2)
+    beats = []
+    beat = billing_jobs.beat
+    monkeypatch.setattr(billing_jobs, "beat", lambda u, job_id, changes=None: (beats.append(changes),
+                                                                               beat(u, job_id, changes))[1])
+    with clock.frozen(AFTER_MONTH):
+        job, _ = billing_jobs.start_month_job(MONTH, actor=system)
+        billing.run_month(MONTH, actor=system, job_id=job["_id"])
+    reading = [changes for changes in beats if changes is None]
+    assert len(reading) >= 3 + 1  # one per customer read (BEAT_EVERY 0), one as the read pass ends
+    assert len(beats) - len(reading) == 2  # each batch's progress
+
+
+def test_the_heartbeat_timeout_is_configured(app, db, system, monkeypatch):
+    monkeypatch.setitem(app.config, "BILLING_HEARTBEAT_SECONDS", 300)
+    with clock.frozen(AFTER_MONTH):
+        job, _ = billing_jobs.start_month_job(MONTH, actor=system)
+    with clock.frozen(AFTER_MONTH + timedelta(seconds=299)):
+        billing_jobs.release_stalled()
+        assert db.jobs.find_one()["status"] == "running"
+    with clock.frozen(AFTER_MONTH + timedelta(seconds=301)):
+        billing_jobs.release_stalled()
+        assert db.jobs.find_one()["status"] == "failed"
+
+
+def test_a_run_whose_job_was_marked_failed_stops_before_its_next_batch(db, system, make_customer, milk, subscribe,
+                                                                       deliver):
+    deliver(subscribe(make_customer(), milk), APRIL[:2])
+    with clock.frozen(AFTER_MONTH):
+        job, _ = billing_jobs.start_month_job(MONTH, actor=system)
+    with clock.frozen(AFTER_MONTH + timedelta(minutes=2)):
+        billing_jobs.release_stalled()  # the run was only slow, but taken for dead: it must not go on
+        with pytest.raises(billing_jobs.JobReleased):
+            billing.run_month(MONTH, actor=system, job_id=job["_id"])
+    assert db.bills.count_documents({}) == 0
+    assert db.jobs.find_one()["error"] == "the process stopped; run again"
+
+
+@pytest.mark.parametrize("month, message", [
+    ("2026-04", "2026-04 is not over yet"),
+    ("9999-12", "Choose a month"),
+    ("0000-01", "Choose a month"),
+    ("2026-03", "Nothing was delivered before 2026-04"),
+    ("2026-10\n", "Month must look like 2026-01."),
+    ("\uff12\uff10\uff12\uff16-03", "Month must look like 2026-01."),
+])
+def test_run_form_takes_only_closed_months_from_the_first_delivery_on(client, db, login_as, make_customer, milk,
+                                                                      subscribe, deliver, month, message):
+    deliver(subscribe(make_customer(), milk), APRIL[:2], at=datetime(2026, 4, 20, 9, 0))
+    login_as("admin")
+    with clock.frozen(datetime(2026, 4, 20, 9, 0)):
+        response = client.post("/staff/billing/run", data={"month": month})
+    assert response.status_code == 422
+    error = re.search(r'<p class="error" id="month-error">([^<]*)</p>', response.get_data(as_text=True))
+    assert error and message in error.group(1)  # next to the month field
+    assert db.jobs.count_documents({}) == 0 and db.bills.count_documents({}) == 0
+
+
+@pytest.mark.parametrize("month", ["0000-01", "9999-12", "2026-10\n", "\uff12\uff10\uff12\uff16-03"])
+def test_odd_months_in_the_billing_pages_never_fail(client, login_as, month):
+    login_as("admin")
+    for page in ("bills", "bills.csv", "lines.csv", "reconcile"):
+        assert client.get(f"/staff/billing/{page}", query_string={"month": month}).status_code < 500, page
+
+
+def test_admin_bills_a_leaving_customer_up_to_today_from_his_statement(client, db, login_as, make_customer, milk,
+                                                                        subscribe, deliver):
+    customer = make_customer()
+    deliver(subscribe(customer, milk), APRIL[:5], at=datetime(2026, 4, 5, 19, 0))
+    url = f"/staff/billing/customers/{customer['_id']}/bill-to-date"
+    with clock.frozen(datetime(2026, 4, 5, 19, 30)):
+        statement = f"/staff/billing/customers/{customer['_id']}"
+        login_as("support")
+        assert "Bill up to today" not in client.get(statement).get_data(as_text=True)
+        assert client.post(url).status_code == 403
+        login_as("admin")
+        assert "Bill up to today" in client.get(statement).get_data(as_text=True)
+        response = client.post(url)
+        assert response.status_code == 303
+        assert response.headers["Location"].endswith("/staff/billing/bills/BI-202604-0001")
+        again = client.post(url)
+        assert client.post(url, csrf=False).status_code == 400
+    assert again.status_code == 409 and "up to today is left to bill" in again.get_data(as_text=True)
+    [bill] = list(db.bills.find())
+    assert bill["up_to"] == "2026-04-05" and len(bill["lines"]) == 5
+    assert "Billed up to 05 Apr 2026" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
 def test_run_form_rejects_a_bad_month(client, login_as, db):

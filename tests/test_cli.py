@@ -49,9 +49,7 @@ def test_create_admin_prompts_for_what_it_needs(cli_app, migrated, db):
 
 def test_bill_month_and_reconcile_on_an_empty_month(cli_app, migrated):
     result = invoke(cli_app, "bill-month", "2020-01")
-    assert result.exit_code == 0, result.output
-    assert result.output.startswith("2020-01: 0 bills issued (0 supplementary), 0 lines, 0.00 rupees; "
-                                    "0 deliveries already billed;")
+    assert result.exit_code != 0 and "Nothing has been delivered yet" in result.output
     result = invoke(cli_app, "reconcile", "2020-01")
     assert result.exit_code == 0, result.output
     assert result.output == "2020-01: delivered 0 lines 0.00, billed 0 lines 0.00\nOK\n"

@@ -212,7 +212,8 @@ def test_refused_tokens_are_limited_per_address_and_valid_use_is_not_counted(mak
     assert first.get(f"/l/{round_link.token}x").status_code == 404
     assert second.get(f"/l/{round_link.token}y").status_code == 404
     assert second.get(f"/l/{round_link.token}z").status_code == 429
-    assert first.get(round_link.path).status_code == 429  # the guessing address is stopped for a while
+    assert first.get(f"/l/{round_link.token}w").status_code == 429  # the guessing address is stopped for a while
+    assert first.get(round_link.path).status_code == 200  # a correctly signed link still opens from it
     assert first.get(round_link.path, **from_address("192.0.2.50")).status_code == 200  # another one is not
 
 
@@ -294,3 +295,14 @@ def test_a_delivery_boy_shares_and_revokes_his_round(client, login_as, round_, s
     assert client.post(f"/delivery/share/{link['_id']}/revoke").status_code == 303
     assert db.shared_links.find_one({"_id": link["_id"]})["revoked_at"] is not None
     assert client.post("/delivery/share", data={"date": "2026-13-45"}).status_code == 422
+
+
+def test_a_round_link_of_a_deactivated_delivery_boy_is_not_valid_at_once(client, round_, round_link, system):
+    from webapp.services import accounts
+
+    assert client.get(round_link.path).status_code == 200
+    accounts.set_active(round_.ravi["_id"], False, actor=system)
+    refused = client.get(round_link.path)
+    assert refused.status_code == 404 and "This link is not valid" in refused.get_data(as_text=True)
+    confirm = client.post(confirm_path(round_link, round_.anil["_id"]), data={})
+    assert confirm.status_code == 404

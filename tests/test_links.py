@@ -356,3 +356,85 @@ def test_demo_step_issues_a_round_link_and_a_pause_request(round_, system, db, n
     assert links.open_link(token_of(context["round_link_url"]), ip=CLIENT_IP)["delivery_boy_id"] == round_.ravi["_id"]
     request = db.pause_requests.find_one({})
     assert request["customer_id"] == round_.bina["_id"] and request["status"] == "PENDING"
+
+
+# ---------------------------------------------------------------- links of deactivated users
+
+def open_or_refused(token):
+    try:
+        return links.open_link(token, ip=CLIENT_IP)["_id"]
+    except links.InvalidLink:
+        return "refused"
+
+
+def test_links_issued_by_or_for_a_deactivated_user_stop_working_at_once(round_, bills, make_user, system, db, now):
+    from webapp.services import accounts, customers
+
+    support = make_user("support")
+    by_support = token_of(links.issue_round_link(round_.gopal["_id"], DAY, actor=Actor.for_user(support)))
+    ravis_round = token_of(links.issue_round_link(round_.ravi["_id"], DAY, actor=system))
+    anils_bill = token_of(links.issue_bill_link(bills["Anil"]["_id"], actor=system))
+    chetans_bill = token_of(links.issue_bill_link(bills["Chetan"]["_id"], actor=system))
+
+    accounts.set_active(round_.ravi["_id"], False, actor=system)  # the delivery boy the round link is for
+    accounts.set_active(support["_id"], False, actor=system)  # the staff member who issued Gopal's link
+    accounts.set_active(round_.anil["user_id"], False, actor=system)  # the customer whose bill it is
+    customers.set_status(round_.chetan["_id"], "stopped", actor=system)  # stopped, he still has a bill to pay
+    assert [open_or_refused(token) for token in (ravis_round, by_support, anils_bill)] == ["refused"] * 3
+    assert open_or_refused(chetans_bill) != "refused"
+    # Deactivation revoked them in its unit of work (links of a user deactivated meanwhile are refused at open).
+    revoked = db.shared_links.count_documents({"revoked_at": {"$ne": None}})
+    refused = list(db.audit_log.find({"action": "link.refused"}))
+    assert revoked == 3 and len(refused) == 3 and {entry["actor"]["id"] for entry in refused} == {"link-guard"}
+
+
+def test_a_link_stored_before_its_users_were_named_on_it_is_refused_too(round_, bills, system, db, now):
+    from webapp.services import accounts
+
+    token = token_of(links.issue_bill_link(bills["Anil"]["_id"], actor=system))
+    db.shared_links.update_many({}, {"$unset": {"user_ids": ""}})  # as links were stored before
+    assert open_or_refused(token) != "refused"
+    accounts.set_active(round_.anil["user_id"], False, actor=system)
+    assert open_or_refused(token) == "refused"
+
+
+def test_deactivation_revokes_the_users_open_links_in_its_unit_of_work(round_, bills, system, db, now):
+    from webapp.services import uow
+
+    own = links.create_round_link(round_.ravi["_id"], DAY, actor=Actor.for_user(round_.ravi))  # shared by him
+    for_him = links.create_round_link(round_.ravi["_id"], DAY, actor=system)
+    gopals = links.create_round_link(round_.gopal["_id"], DAY, actor=system)
+    anils = links.create_bill_link(bills["Anil"]["_id"], actor=system)
+    db.shared_links.update_one({"_id": anils["_id"]}, {"$unset": {"user_ids": ""}})  # stored before
+    admin = Actor.system("admin-console")
+
+    def deactivate(user_id):
+        def work(u):
+            u.db.users.update_one({"_id": user_id}, {"$set": {"active": False}})
+            return links.revoke_for_user(u, user_id)
+        return uow.run(admin, work)
+
+    assert sorted(deactivate(round_.ravi["_id"])) == sorted([own["_id"], for_him["_id"]])
+    assert deactivate(round_.anil["user_id"]) == [anils["_id"]]
+    revoked = {link["_id"]: link for link in db.shared_links.find({"revoked_at": {"$ne": None}})}
+    assert set(revoked) == {own["_id"], for_him["_id"], anils["_id"]}
+    assert all(link["revoked_by"]["id"] == "admin-console" for link in revoked.values())
+    assert db.shared_links.find_one({"_id": gopals["_id"]})["revoked_at"] is None
+    entries = list(db.audit_log.find({"action": "link.revoke"}))
+    assert sorted(entry["entity_id"] for entry in entries) == sorted(revoked)
+    assert deactivate(round_.ravi["_id"]) == []  # nothing left open
+
+
+def test_links_name_their_issuer_and_subject_and_none_is_issued_for_a_deactivated_customer(round_, bills, system,
+                                                                                         make_user, now):
+    from webapp.services import accounts
+
+    own = links.create_round_link(round_.ravi["_id"], DAY, actor=Actor.for_user(round_.ravi))
+    assert own["user_ids"] == [round_.ravi["_id"]]
+    support = make_user("support")
+    bill_link = links.create_bill_link(bills["Anil"]["_id"], actor=Actor.for_user(support))
+    assert bill_link["user_ids"] == sorted([support["_id"], round_.anil["user_id"]])
+    assert links.create_bill_link(bills["Anil"]["_id"], actor=system)["user_ids"] == [round_.anil["user_id"]]
+    accounts.set_active(round_.anil["user_id"], False, actor=system)
+    with pytest.raises(ValidationError, match="deactivated"):
+        links.create_bill_link(bills["Anil"]["_id"], actor=system)

@@ -113,3 +113,129 @@ def test_garbage_forms_on_real_records_never_cause_a_server_error(client, app, l
             if response.status_code >= 500:
                 failures.append((method, path, response.status_code))
     assert failures == []
+
+
+# --- bodies a browser form never sends: JSON, and file parts ------------------------------------
+
+JSON_BODIES = [{"qty": [1, 2]}, {"name": {"$gt": ""}}, {"login": 5}, [1, 2], "text", 7]
+
+
+def post_rules(app):
+    return [rule for rule, method in endpoints(app) if method == "POST"]
+
+
+@pytest.mark.parametrize("role", ["admin", "customer", "delivery_boy", None])
+def test_json_and_file_bodies_get_a_400_and_change_nothing(client, app, db, login_as, world, role):
+    from datetime import datetime
+    from io import BytesIO
+
+    from tests.faults import snapshot
+    from webapp import clock
+
+    if role:
+        login_as(world["owner"] if role == "customer" else role)
+    before = snapshot(db)
+    wrong = []
+    with clock.frozen(datetime(2026, 4, 1, 9, 0)):
+        for rule in post_rules(app):
+            path = real_path(rule, world)
+            for body in JSON_BODIES:
+                response = client.post(path, json=body)
+                if response.status_code != 400 or "This page takes a form, not JSON." not in response.text:
+                    wrong.append(("json", path, body, response.status_code))
+            upload = {"name": "Asha", "qty": "1", "attachment": (BytesIO(b"%PDF-1.4"), "bill.pdf")}
+            response = client.post(path, data=upload, content_type="multipart/form-data", htmx=True)
+            if response.status_code != 400 or "This form takes no files." not in response.text:
+                wrong.append(("file", path, response.status_code))
+    assert wrong == []
+    assert snapshot(db) == before
+
+
+def test_a_multipart_form_without_files_still_works(client, make_user):
+    user = make_user("admin", password="right-password-1")
+    response = client.post("/auth/login", data={"login": user["email"], "password": "right-password-1"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+
+
+def test_a_json_body_is_refused_in_the_htmx_error_partial(client, login_as):
+    login_as("admin")
+    response = client.post("/staff/products/new", json={"name": {"$gt": ""}}, htmx=True)
+    assert response.status_code == 400
+    assert "This page takes a form, not JSON." in response.text and "<html" not in response.text
+
+
+# --- dates at the ends of the calendar --------------------------------------------------------
+
+EXTREME_DAYS = ["0001-01-01", "9999-12-31", "2026-02-30", "2026-10-01\n", "20261001", "2026-W40-1"]
+EXTREME_MONTHS = ["0000-01", "9999-12", "0001-01", "2026-10\n", "2026-1", "9999-13"]
+
+
+def quoted_path(rule, world, day):
+    from urllib.parse import quote
+
+    values = {name: world[name] for name in rule.arguments}
+    for name in ("day", "date"):
+        if name in values:
+            values[name] = quote(day, safe="")
+    return build_path_from(rule, values)
+
+
+@pytest.mark.parametrize("role", ["admin", "owner", "delivery_boy", "supplier"])
+def test_extreme_dates_in_the_query_and_the_path_never_cause_a_server_error(client, app, login_as, world, role):
+    from datetime import datetime
+
+    from webapp import clock
+
+    login_as(world["owner"] if role == "owner" else role)
+    failures = []
+    with clock.frozen(datetime(2026, 4, 1, 9, 0)):
+        for rule, method in endpoints(app):
+            if method != "GET":
+                continue
+            for day, month in zip(EXTREME_DAYS, EXTREME_MONTHS):
+                path = quoted_path(rule, world, day)
+                response = client.get(path, query_string={"date": day, "month": month})
+                if response.status_code >= 500:
+                    failures.append((path, day, month, response.status_code))
+    assert failures == []
+
+
+@pytest.mark.parametrize("role", ["admin", "owner", "delivery_boy"])
+def test_extreme_dates_in_forms_never_cause_a_server_error(client, app, db, login_as, world, role):
+    from datetime import datetime
+
+    from webapp import clock
+
+    login_as(world["owner"] if role == "owner" else role)
+    failures = []
+    with clock.frozen(datetime(2026, 4, 1, 9, 0)):
+        for rule in post_rules(app):
+            for day in ("0001-01-01", "9999-12-31", "2026-10-01\n"):
+                form = {name: day for name in ("date", "day", "first_day", "last_day", "from_day", "start_date",
+                                               "end_date", "delivery_date", "received_on", "dates")}
+                form.update({"month": "0000-01", "items-0-product_id": world["product_id"], "items-0-qty": "1",
+                             "pattern": "daily", "amount": "10", "method": "cash", "override_cutoff": "y",
+                             "delivery_boy_id": world["boy_id"], "expires_at": "9999-12-31T23:59",
+                             "bill_id": world["bill_id"], "reason": "Rain", "outcome": "full"})
+                path = quoted_path(rule, world, day)
+                response = client.post(path, data=form)
+                if response.status_code >= 500:
+                    failures.append((path, day, response.status_code))
+    assert failures == []
+    assert db.orders.count_documents({"delivery_date": {"$gt": "2027"}}) == 0
+    assert db.orders.count_documents({"start_date": {"$gt": "2027"}}) == 0
+    assert db.payments.count_documents({"received_on": {"$lt": "2020"}}) == 0
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("multipart/form-data; boundary=xyz", b"--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end"),
+    ("multipart/form-data", b"no boundary at all"),
+    ("application/x-www-form-urlencoded", b"name=%ZZ&qty=%00&\xff\xfe=1"),
+    ("application/json", b"{not json"),
+    ("application/merge-patch+json", b"{}"),
+])
+def test_malformed_bodies_never_cause_a_server_error(client, login_as, content_type, body):
+    login_as("admin")
+    response = client.post("/staff/products/new", data=body, content_type=content_type)
+    assert 400 <= response.status_code < 500

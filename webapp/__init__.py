@@ -35,7 +35,7 @@ def create_app(config=None):
 
 
 def register_extensions(app):
-    from webapp import db
+    from webapp import db, requests_guard
     from webapp.auth_session import init_login
     from webapp.extensions import csrf, limiter
     from webapp.security import set_security_headers
@@ -52,6 +52,7 @@ def register_extensions(app):
     atexit.register(close_limiter_storage, limiter)
     init_login(app)
     app.after_request(set_security_headers)
+    requests_guard.init_app(app)
 
 
 def close_limiter_storage(limiter):

@@ -4,6 +4,7 @@
 """
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -13,6 +14,16 @@ INSTANCE_DIR = Path(os.environ.get("EARLYBIRD_INSTANCE_DIR", PROJECT_ROOT / "ins
 def _env_int(name, default):
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def _env_date(name, default):
+    """An ISO date from the environment, checked when the app starts (a bad one would refuse every date typed)."""
+    value = os.environ.get(name) or default
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a date written YYYY-MM-DD, not {value!r}") from None
+    return value
 
 
 def instance_secret_key(instance_dir=INSTANCE_DIR):
@@ -35,14 +46,26 @@ def load_config(overrides=None):
         # Database: unset MONGO_URI means "start the embedded server under instance/db".
         "MONGO_URI": os.environ.get("MONGO_URI") or None,
         "MONGO_DBNAME": os.environ.get("MONGO_DBNAME", "earlybird"),
-        "MONGO_SERVER_SELECTION_MS": _env_int("MONGO_SERVER_SELECTION_MS", 5000),
+        # How long a request waits for an unreachable database before the "try again shortly" page (503).
+        "MONGO_SERVER_SELECTION_MS": _env_int("MONGO_SERVER_SELECTION_MS", 1500),
         "EMBEDDED_DB_PORT": _env_int("EMBEDDED_DB_PORT", 27817),
         "EMBEDDED_DB_PATH": str(INSTANCE_DIR / "db"),
         # Rate limits live in MongoDB so they hold across workers; None = the app's database server.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or None,
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Sign-in: every attempt from one client address, whatever login it names (Flask-Limiter).
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "60 per minute"),
+        # Failed sign-ins per (login, address): this many are free, then each failure doubles the wait from
+        # LOGIN_DELAY_SECONDS up to LOGIN_MAX_DELAY_SECONDS. The login's count over every address has more
+        # free failures. A device that signed in before (known-device cookie) is counted on its own.
+        "LOGIN_FREE_FAILURES": _env_int("LOGIN_FREE_FAILURES", 5),
+        "LOGIN_FREE_FAILURES_OVERALL": _env_int("LOGIN_FREE_FAILURES_OVERALL", 20),
+        "LOGIN_DELAY_SECONDS": _env_int("LOGIN_DELAY_SECONDS", 15),
+        "LOGIN_MAX_DELAY_SECONDS": _env_int("LOGIN_MAX_DELAY_SECONDS", 15 * 60),
+        "KNOWN_DEVICE_DAYS": _env_int("KNOWN_DEVICE_DAYS", 365),
+        # Self sign-up, per client address and per mobile number.
+        "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "10 per hour"),
         # Shared links (/l/...): every request of one link (page views and actions together), and
         # refused tokens (invalid, expired, revoked) per client address; only refusals count there.
         "LINK_RATE_LIMIT": os.environ.get("LINK_RATE_LIMIT", "60 per minute"),
@@ -52,7 +75,11 @@ def load_config(overrides=None):
         # Business rules
         "BUSINESS_TZ": os.environ.get("BUSINESS_TZ", "Asia/Kolkata"),
         "CUTOFF_HOUR": _env_int("CUTOFF_HOUR", 21),
+        # Nothing a person types (payments, orders, months) is dated before the business started.
+        "BUSINESS_START_DATE": _env_date("BUSINESS_START_DATE", "2020-01-01"),
         "INVITE_MAX_AGE_HOURS": _env_int("INVITE_MAX_AGE_HOURS", 72),
+        # A billing run silent this long lost its process: it is marked failed and its month can run again.
+        "BILLING_HEARTBEAT_SECONDS": _env_int("BILLING_HEARTBEAT_SECONDS", 60),
         # Links in invites and shared links are built from this when there is no request.
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
         # Cookies: HttpOnly and SameSite=Lax always; Secure whenever the request came over https.

@@ -1,10 +1,17 @@
 """Errors become pages (or partials for htmx) in one place: never a 500 for what a user can do."""
-from flask import render_template
+from flask import current_app, g, render_template
 from flask_wtf.csrf import CSRFError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from werkzeug.exceptions import HTTPException
 
+from webapp.extensions import login_manager
 from webapp.htmx import is_htmx
 from webapp.services import ServiceError
+
+# The database did not answer in time: unreachable (ConnectionFailure covers ServerSelectionTimeoutError,
+# AutoReconnect and NetworkTimeout; the rate limiter's MongoDB storage raises these too) or too slow.
+DATABASE_ERRORS = (ConnectionFailure, ExecutionTimeout)
+RETRY_AFTER_SECONDS = 10
 
 TITLES = {
     400: "Bad request",
@@ -17,6 +24,7 @@ TITLES = {
     422: "Please check what you entered",
     429: "Too many requests",
     500: "Something went wrong",
+    503: "Back in a moment",
 }
 MESSAGES = {
     400: "The request could not be understood.",
@@ -26,18 +34,36 @@ MESSAGES = {
     413: "That request is too large. A form here needs only a few kilobytes.",
     429: "Too many attempts. Wait a minute and try again.",
     500: "Something went wrong on our side. It has been logged; please try again.",
+    503: "EarlyBird cannot reach its records just now. Please try again in a minute.",
 }
 
 
-def error_response(status, message=None):
+def error_response(status, message=None, *, page="errors/error.html"):
     """The error page, or its partial for htmx (swapped in place of the target)."""
     context = {
         "status": status,
         "title": TITLES.get(status, "Error"),
         "message": message or MESSAGES.get(status, "Error."),
     }
-    template = "errors/_error.html" if is_htmx() else "errors/error.html"
+    template = "errors/_error.html" if is_htmx() else page
     return render_template(template, **context), status, {"Vary": "HX-Request"}
+
+
+def without_signed_in_user():
+    """Answer the rest of this request as for a visitor: Flask-Login would otherwise load the signed-in
+    user from the database (in the templates' context, in the headers set after every request). The
+    session is left alone, so he is still signed in once the database is back."""
+    g.setdefault("_login_user", login_manager.anonymous_user())  # where Flask-Login keeps the request's user
+
+
+def database_unavailable(error):
+    """503 "try again shortly", built without asking the database anything."""
+    current_app.logger.warning("database unavailable: %s: %s", type(error).__name__, error)
+    without_signed_in_user()
+    body, status, headers = error_response(503, page="errors/unavailable.html")
+    headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    headers["Cache-Control"] = "no-store"
+    return body, status, headers
 
 
 def init_app(app):
@@ -61,6 +87,12 @@ def init_app(app):
                 headers[name] = response.headers[name]
         return body, status, headers
 
+    for database_error in DATABASE_ERRORS:
+        app.register_error_handler(database_error, database_unavailable)
+
     @app.errorhandler(500)
     def internal_error(error):
+        # A database error raised after the view (in an after-request hook) arrives here, wrapped.
+        if isinstance(getattr(error, "original_exception", None), DATABASE_ERRORS):
+            return database_unavailable(error.original_exception)
         return error_response(500)

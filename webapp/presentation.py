@@ -19,10 +19,12 @@ def format_rupees(paise):
 
 
 def format_day(value, style="short"):
-    """'2026-01-31' or a date → 'Sat 31 Jan' (short) or '31 Jan 2026' (long)."""
+    """'2026-01-31' or a date → 'Sat 31 Jan' (short), '31 Jan 2026' (long) or '31 January 2026' (words)."""
     if not value:
         return ""
     day = clock.parse_day(value)
+    if style == "words":
+        return f"{day.day} {day:%B %Y}"
     return day.strftime("%a %d %b") if style == "short" else day.strftime("%d %b %Y")
 
 

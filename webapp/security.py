@@ -86,8 +86,9 @@ def set_security_headers(response):
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     # A page behind a login, or a download, is nobody else's to keep: no browser or proxy caches it.
-    private = current_user.is_authenticated or "attachment" in headers.get("Content-Disposition", "")
-    if private and request.endpoint != "static":
+    # Static files first: asking who is signed in loads the user from the database (down: the 503 page's CSS).
+    if request.endpoint != "static" and (
+            "attachment" in headers.get("Content-Disposition", "") or current_user.is_authenticated):
         headers["Cache-Control"] = "no-store"
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")

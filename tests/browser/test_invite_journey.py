@@ -23,7 +23,7 @@ def test_staff_creates_customer_who_sets_password_through_invite_and_signs_in(li
     expect(staff.locator("h1")).to_have_text("Customer created")
     invite_url = staff.locator("input.invite-url").input_value()
     assert "/auth/invite/" in invite_url
-    assert "wa.me/?text=" in staff.locator("a", has_text="Share on WhatsApp").get_attribute("href")
+    assert "wa.me/919845012345?text=" in staff.locator("a", has_text="Share on WhatsApp").get_attribute("href")
 
     # The list finds him as you type (htmx, debounced).
     staff.click("nav >> text=Customers")

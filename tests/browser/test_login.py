@@ -27,3 +27,31 @@ def test_admin_signs_in_on_a_phone_and_sees_home(live_server, new_page, make_use
 
     page.click("text=Sign out")
     page.wait_for_url(f"{live_server}/auth/login")
+
+
+def test_a_customer_changes_his_password_on_a_phone_and_a_held_back_sign_in_says_when(live_server, new_page, app,
+                                                                                      make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_FAILURES", 2)
+    customer = make_user("customer", password="plum-orbit-candle-42")
+    page = new_page("phone")
+    sign_in(page, live_server, customer["phone"], "plum-orbit-candle-42")
+    page.wait_for_url(f"{live_server}/me/")
+
+    page.goto(f"{live_server}/auth/password")
+    page.fill("input[name=current_password]", "plum-orbit-candle-42")
+    page.fill("input[name=password]", "quiet-harbour-lantern-7")
+    page.fill("input[name=confirm]", "quiet-harbour-lantern-7")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server}/me/")
+    assert "Your password is changed." in page.inner_text(".flashes")
+    page.click("text=Sign out")
+    page.wait_for_url(f"{live_server}/auth/login")
+
+    stranger = new_page("phone")
+    for _ in range(2):
+        sign_in(stranger, live_server, customer["phone"], "plum-orbit-candle-42")
+    sign_in(stranger, live_server, customer["phone"], "quiet-harbour-lantern-7")
+    assert stranger.locator(".error").first.inner_text().startswith("Too many failed sign-ins. Try again in")
+    # His own phone signed in before: it is not held back by the stranger's failures.
+    sign_in(page, live_server, customer["phone"], "quiet-harbour-lantern-7")
+    page.wait_for_url(f"{live_server}/me/")

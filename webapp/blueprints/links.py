@@ -31,12 +31,18 @@ def _not_a_link():
     return _link_id() is None
 
 
+def _a_signed_link():
+    return _link_id() is not None
+
+
 # Per link: every page view and action of one link, across every worker (storage: MongoDB).
 limiter.shared_limit(lambda: current_app.config["LINK_RATE_LIMIT"], scope="shared-link",
                      key_func=_link_key, exempt_when=_not_a_link)(bp)
-# Per client address: only refused tokens count, so a guesser is stopped and a delivery boy is not.
+# Per client address: only refused tokens count, and only tokens that do not verify are held to it, so a
+# guesser is stopped while a correctly signed link (under its own limit above) still opens from his address.
 limiter.shared_limit(lambda: current_app.config["LINK_REFUSAL_RATE_LIMIT"], scope="shared-link-refusals",
-                     key_func=client_ip, deduct_when=lambda response: g.get("link_refused", False))(bp)
+                     key_func=client_ip, exempt_when=_a_signed_link,
+                     deduct_when=lambda response: g.get("link_refused", False))(bp)
 
 
 @bp.after_request

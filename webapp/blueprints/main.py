@@ -3,6 +3,7 @@ from flask import jsonify, redirect, url_for
 from flask_login import current_user
 
 from webapp.db import get_client, ping
+from webapp.errors import without_signed_in_user
 from webapp.security import PUBLIC, audience_blueprint
 from webapp.template_helpers import ROLE_HOME
 
@@ -21,5 +22,6 @@ def index():
 def health():
     """Up (200) or down (503), and nothing else: no names or versions for a visitor to collect."""
     if not ping(get_client()):
+        without_signed_in_user()  # a browser's session cookie must not send us to the database again
         return jsonify(status="down"), 503
     return jsonify(status="up")

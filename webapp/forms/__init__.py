@@ -1,5 +1,24 @@
 """WTForms forms, one module per area. Forms check shape; services check rules."""
-from flask_wtf import FlaskForm
+import flask_wtf
+from flask import request
+
+FROM_REQUEST = object()  # the default `formdata`: the submitted form (Flask-WTF's own marker is private)
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """Flask-WTF's form reading the submitted browser form alone: every value a string.
+
+    Flask-WTF would also read a JSON body or file parts (numbers, lists, objects, files); the app refuses
+    such requests (webapp/requests_guard.py) and the forms never look at them."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            if formdata is FROM_REQUEST:
+                return (request.form or None) if form.is_submitted() else None
+            return super().wrap_formdata(form, formdata)
+
+    def __init__(self, formdata=FROM_REQUEST, **kwargs):
+        super().__init__(formdata=formdata, **kwargs)
 
 
 def apply_service_error(form, error):

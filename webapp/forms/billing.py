@@ -1,4 +1,4 @@
-"""Billing forms: run a month, filter bills, record a payment, add an adjustment."""
+"""Billing forms: run a month, bill a customer up to today, filter bills, record a payment, add an adjustment."""
 import uuid
 
 from flask_wtf import FlaskForm as UnprotectedForm
@@ -8,13 +8,18 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from webapp.forms import FlaskForm
 from webapp.forms.catalog import RupeesField
 
-MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Month must look like 2026-01.")
+# ASCII digits and nothing after (`$` would let a trailing newline through).
+MONTH = Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])\Z", message="Month must look like 2026-01.")
 STATUS_CHOICES = [("", "Any status"), ("PENDING", "Pending"), ("PARTIAL", "Partly paid"), ("PAID", "Paid"),
                   ("OVERDUE", "Overdue")]
 
 
 class MonthForm(FlaskForm):
     month = StringField("Month", validators=[DataRequired(), MONTH], render_kw={"type": "month"})
+
+
+class BillToDateForm(FlaskForm):
+    """Bill a customer leaving mid-month up to today: nothing to fill in, the button is the decision."""
 
 
 class BillFilterForm(UnprotectedForm):

@@ -1,4 +1,6 @@
 """Customer forms: staff create/edit, status, route, custom prices, the list filters, and the customer's profile."""
+import re
+
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -91,7 +93,7 @@ class CustomerFilterForm(FlaskForm):
 
     def page_number(self):
         text = (self.page.data or "").strip()
-        return int(text) if text.isdigit() and len(text) < 7 else 1
+        return int(text) if re.fullmatch(r"[0-9]{1,6}", text) else 1
 
 
 class ProfileForm(FlaskForm):

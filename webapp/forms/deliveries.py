@@ -1,5 +1,4 @@
 """Forms of the delivery day: which date to show, and the confirmation of one stop."""
-import re
 from datetime import timedelta
 
 from flask import request, url_for
@@ -9,12 +8,11 @@ from wtforms.validators import Length, Optional
 
 from webapp import clock
 from webapp.forms import FlaskForm
-from webapp.services import ValidationError
+from webapp.services import ValidationError, validate
 from webapp.services.deliveries import REASONS
 
 OUTCOMES = [("full", "Delivered in full"), ("partial", "Partly delivered"), ("not_delivered", "Not delivered")]
 QUANTITY_PREFIX = "qty:"
-DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_QUANTITY_FIELDS = 100  # a stop never has more; more is a hand-crafted request
 
 
@@ -27,16 +25,9 @@ class DayForm(FlaskForm):
     date = StringField("Date", validators=[Optional(), Length(max=10)])
 
     def day(self):
-        """The chosen date; a malformed one is a ValidationError (a 422 page, never a 500)."""
+        """The chosen date; a malformed or out-of-range one is a ValidationError (a 422 page, never a 500)."""
         raw = (self.date.data or "").strip()
-        if not raw:
-            return clock.today()
-        try:
-            if not DATE_RE.fullmatch(raw):
-                raise ValueError(raw)
-            return clock.parse_day(raw)
-        except ValueError:
-            raise ValidationError("Date must look like 2026-01-31.", field="date") from None
+        return validate.day(raw, "date") if raw else clock.today()
 
 
 class DayFilterForm(DayForm):

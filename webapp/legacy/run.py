@@ -2,7 +2,9 @@
 
 Nothing is read per legacy record: each legacy collection is read once, the app's people, products and
 earlier imports once, and every join is a Python dict. Writes go in units of work of up to `BATCH`
-documents (`insert_many`, one audit entry each). Ids are taken in blocks before the writes (a counter
+documents (`insert_many`, one audit entry each); a customer and his new login go in the same one, as
+`customers.create_customer` writes them, so an import stopped anywhere leaves no login without its customer
+(the next run, finding neither, would make the login again). Ids are taken in blocks before the writes (a counter
 moves outside transactions by design); bill numbers inside each bills' unit of work, as issuing takes them.
 A dry run takes no ids and writes nothing: it plans with placeholder ids and returns the report.
 Every document the import writes carries `source: "legacy"`, `legacy_id` and `import_id`, which is what
@@ -125,6 +127,25 @@ def _insert(collection, docs, summary):
         uow.run(ACTOR, work)
 
 
+def _insert_customers(customers, logins, summary):
+    """New customers with their new logins (`logins`: {user id: user}), in units of work of BATCH customers."""
+    for start in range(0, len(customers), BATCH):
+        batch = customers[start:start + BATCH]
+        their_logins = [logins[customer["user_id"]] for customer in batch if customer["user_id"] in logins]
+
+        def work(u, batch=batch, their_logins=their_logins):
+            if their_logins:
+                u.db.users.insert_many(their_logins, ordered=False)
+                u.record("legacy.import", "users", batch[0].get("import_id"),
+                         f"{summary}: {len(their_logins)} users (customers' logins)",
+                         changes={"count": len(their_logins)})
+            u.db.customers.insert_many(batch, ordered=False)
+            u.record("legacy.import", "customers", batch[0].get("import_id"), f"{summary}: {len(batch)} customers",
+                     changes={"count": len(batch)})
+
+        uow.run(ACTOR, work)
+
+
 def _insert_bills(bills_by_month, payments, summary):
     """Historical bills, numbered inside each unit of work as issuing numbers them, with their settling
     payments."""
@@ -185,7 +206,11 @@ def import_legacy(source, *, source_name=None, dry_run=False, as_of=None, progre
                  sum(1 for o in delivered_one_time if (o["_id"], o["delivery_date"]) in delivered_on))
     if not dry_run:
         summary = f"Legacy import {import_id} from {report.source_db}"
-        for collection in ("products", "users", "customers", "orders", "deliveries"):
+        logins = {user["_id"]: user for user in ctx.new["users"] if user.get("customer_id")}
+        _insert("products", ctx.new["products"], summary)
+        _insert("users", [user for user in ctx.new["users"] if user["_id"] not in logins], summary)
+        _insert_customers(ctx.new["customers"], logins, summary)
+        for collection in ("orders", "deliveries"):
             _insert(collection, ctx.new[collection], summary)
         _insert_bills(bills, payments, summary)
         _insert(UNMATCHED, ctx.new[UNMATCHED], summary)

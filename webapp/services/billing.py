@@ -8,6 +8,11 @@ customer and month); later ones for late deliveries are `supplementary`. Bills a
 each batch one unit of work: bill numbers (taken inside it, so a batch that fails consumes none), the
 customers' billing guards, the bills, their adjustments, the job's progress and an audit entry.
 
+Only closed months are billed (over in business time), from the month of the first delivery on. The one
+exception is `bill_to_date`: a customer leaving mid-month is billed, once and on an admin's word, for what he
+received so far; that bill belongs to the current month and records `up_to`, so the month's run later bills
+only the rest, on a supplementary bill.
+
 Building a bill is bill_builder (pure); payments, queries and reconciliation have their own modules.
 `billing.record_payment` and `billing.reconcile` stay importable here: the product names them so.
 """
@@ -21,16 +26,17 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import billing_jobs, guards, ids, payments, uow, validate
+from webapp.services import Conflict, NotFound, ValidationError, billing_jobs, guards, ids, payments, uow, validate
 from webapp.services.bill_builder import DELIVERY_FIELDS, assemble_bill, due_date_for, previous_month
 from webapp.services.payments import record_payment
 from webapp.services.reconciliation import reconcile
 
-__all__ = ["run_month", "start_month_run", "record_payment", "reconcile"]
+__all__ = ["billable_month", "run_month", "start_month_run", "bill_to_date", "record_payment", "reconcile"]
 
 ISSUE_BATCH = 50  # bills issued per unit of work (one number range, one insert, one commit)
 ISSUE_ATTEMPTS = 5  # a customer's bill rebuilt after a concurrent run billed part of it first
 DEFAULT_DUE_DAY = 10  # of the following month (config BILL_DUE_DAY)
+BEAT_EVERY = 10  # seconds between a job's heartbeats while its run reads (well inside BILLING_HEARTBEAT_SECONDS)
 
 
 class AdjustmentTaken(Exception):
@@ -39,6 +45,26 @@ class AdjustmentTaken(Exception):
 
 class DeliveryChanged(Exception):
     """A delivery on this bill was corrected after the run read it: the bill must be rebuilt."""
+
+
+# ---------------------------------------------------------------- which months
+
+def billable_month(month):
+    """`month` ('YYYY-MM') if it may be billed: over in business time, and not before the month of the first
+    delivery; ValidationError on the month field otherwise. Months compare as text: any four-digit year is
+    refused here, before anything turns it into a date."""
+    month = validate.month(month)
+    current = clock.month_of(clock.today())
+    if month >= current:
+        raise ValidationError(f"{month} is not over yet: only closed months are billed, the latest is "
+                              f"{previous_month(current)}.", field="month")
+    first = get_db().deliveries.find_one({}, {"month": 1}, sort=[("month", 1)])
+    if first is None:
+        raise ValidationError("Nothing has been delivered yet: there is no month to bill.", field="month")
+    if month < first["month"]:
+        raise ValidationError(f"Nothing was delivered before {first['month']}: bill {first['month']} or a later "
+                              "month.", field="month")
+    return month
 
 
 # ---------------------------------------------------------------- what the run reads
@@ -53,19 +79,23 @@ def _month_state(db, month):
     return billed, regular
 
 
-def _totals_by_customer(db, month):
-    """{customer_id: total of his bills of `month`}."""
-    pipeline = [{"$match": {"month": month}}, {"$group": {"_id": "$customer_id", "sum": {"$sum": "$total_paise"}}}]
+def _totals_by_customer(db, month, customer_id=None):
+    """{customer_id: total of his bills of `month`} (every customer's, or one's)."""
+    match = {"month": month} if customer_id is None else {"month": month, "customer_id": customer_id}
+    pipeline = [{"$match": match}, {"$group": {"_id": "$customer_id", "sum": {"$sum": "$total_paise"}}}]
     return {row["_id"]: row["sum"] for row in db.bills.aggregate(pipeline)}
 
 
-def _subscription_days(db, month):
-    """{customer_id: (paused days, skipped days)} in the month, from the subscriptions' pauses and skips."""
-    days = clock.month_days(month)
+def _subscription_days(db, month, customer_id=None, last_day=None):
+    """{customer_id: (paused days, skipped days)} in the month (up to `last_day`, ISO), from the subscriptions'
+    pauses and skips; every customer's, or one's."""
+    days = [day for day in clock.month_days(month) if last_day is None or clock.iso(day) <= last_day]
     first, last = clock.iso(days[0]), clock.iso(days[-1])
     paused, skipped = defaultdict(set), defaultdict(set)
     query = {"kind": "SUBSCRIPTION", "start_date": {"$lte": last},
              "$or": [{"end_date": None}, {"end_date": {"$gte": first}}]}
+    if customer_id is not None:
+        query["customer_id"] = customer_id
     for order in db.orders.find(query, {"customer_id": 1, "start_date": 1, "end_date": 1, "pauses": 1, "skips": 1}):
         start = max(first, order["start_date"])
         end = min(last, order.get("end_date") or last)
@@ -153,7 +183,7 @@ def run_month(month, *, actor, job_id=None):
     """Bill every delivered, not yet billed line of `month`, one bill per customer; returns a summary.
     `job_id`: the job record (billing_jobs) that shows this run's progress."""
     actor.require(*billing_jobs.RUN_ROLES)
-    month = validate.month(month)
+    month = billable_month(month)
     db = get_db()
     started = time.perf_counter()  # a duration, not a business time: the real clock even when frozen
     due_date = due_date_for(month, clock.today(), current_app.config.get("BILL_DUE_DAY", DEFAULT_DUE_DAY))
@@ -167,12 +197,22 @@ def run_month(month, *, actor, job_id=None):
     for adjustment in db.adjustments.find({"bill_id": None}).sort("created_at", 1):
         adjustments_by_customer[adjustment["customer_id"]].append(adjustment)
 
+    last_beat = time.perf_counter()
+
+    def beat_now_and_then():
+        """A heartbeat now and then: a long read pass, or a long stretch with nothing to issue, is no dead process."""
+        nonlocal last_beat
+        if job_id and time.perf_counter() - last_beat >= BEAT_EVERY:
+            uow.run(actor, lambda u: billing_jobs.beat(u, job_id))
+            last_beat = time.perf_counter()
+
     # One pass over the month's deliveries, in customer order (index month_customer).
     deliveries_by_customer = {}
     not_delivered = defaultdict(set)
     already_billed = 0
     cursor = db.deliveries.find({"month": month}, DELIVERY_FIELDS, batch_size=5000).sort("customer_id", 1)
     for customer_id, group in groupby(cursor, key=lambda d: d["customer_id"]):
+        beat_now_and_then()
         unbilled = []
         for delivery in group:
             if (delivery.get("amount_paise") or 0) <= 0:
@@ -183,6 +223,9 @@ def run_month(month, *, actor, job_id=None):
                 unbilled.append(delivery)
         if unbilled:
             deliveries_by_customer[customer_id] = unbilled
+    if job_id:  # and one as the read pass ends; from here every batch beats with its progress
+        uow.run(actor, lambda u: billing_jobs.beat(u, job_id))
+        last_beat = time.perf_counter()
 
     to_bill = set(deliveries_by_customer) | set(adjustments_by_customer)
     to_bill |= {c for c, balance in balances.items() if balance and c not in regular}
@@ -226,6 +269,8 @@ def run_month(month, *, actor, job_id=None):
                             adjustments_by_customer.get(customer_id, []), customer_id in regular)
             if bill is not None:
                 batch.append((customer_id, bill))
+            else:
+                beat_now_and_then()  # a long stretch of customers with nothing to bill issues no batch
             if len(batch) >= ISSUE_BATCH or done == len(customers):
                 tally = dict(tally, customers_done=done)
                 if batch:
@@ -252,6 +297,8 @@ def run_month(month, *, actor, job_id=None):
 
 def start_month_run(month, *, actor):
     """Start a month's run in a background thread that outlives the request; returns (job, started)."""
+    actor.require(*billing_jobs.RUN_ROLES)
+    billable_month(month)  # refused before a job record exists
     job, started = billing_jobs.start_month_job(month, actor=actor)
     if started:
         app = current_app._get_current_object()
@@ -265,3 +312,58 @@ def _run_job(app, job, actor):
             run_month(job["month"], actor=actor, job_id=job["_id"])
         except Exception:  # recorded on the job record by run_month; the thread has no one to tell
             app.logger.exception("billing run %s failed", job["_id"])
+
+
+# ---------------------------------------------------------------- a customer leaving mid-month
+
+def bill_to_date(customer_id, *, actor):
+    """Bill one customer now for his delivered, not yet billed deliveries of the current month up to today, with
+    his pending adjustments and balance (a customer leaving mid-month; admin). Returns the bill.
+
+    The bill is a bill of the current month like any other (its number `BI-<month>-NNNN`, reconciliation of that
+    month counts its lines, the unique index keeps each delivery on one bill) and records `up_to`; the month's
+    run, once the month is over, bills only what was delivered after it, on a supplementary bill. Conflict when
+    nothing delivered up to today is left to bill, so asking twice bills once."""
+    actor.require(*billing_jobs.RUN_ROLES)
+    db = get_db()
+    customer = db.customers.find_one({"_id": customer_id}, {"name": 1}) if isinstance(customer_id, str) else None
+    if customer is None:
+        raise NotFound("No such customer.")
+    today = clock.today()
+    month, up_to = clock.month_of(today), clock.iso(today)
+    due_date = due_date_for(month, today, current_app.config.get("BILL_DUE_DAY", DEFAULT_DUE_DAY))
+    for attempt in range(ISSUE_ATTEMPTS):
+        guard_counts = guards.counts(month, [customer_id])  # before reading the deliveries, as the run does
+        billed, has_regular = set(), False
+        for bill in db.bills.find({"customer_id": customer_id, "month": month}, {"kind": 1, "lines.delivery_id": 1}):
+            billed.update(line["delivery_id"] for line in bill.get("lines") or [])
+            has_regular = has_regular or bill["kind"] == "regular"
+        recorded = list(db.deliveries.find({"month": month, "customer_id": customer_id, "date": {"$lte": up_to}},
+                                           DELIVERY_FIELDS))
+        delivered = [d for d in recorded if (d.get("amount_paise") or 0) > 0 and d["_id"] not in billed]
+        if not delivered:
+            raise Conflict(f"Nothing delivered to {customer['name']} up to today is left to bill.")
+        adjustments = list(db.adjustments.find({"customer_id": customer_id, "bill_id": None}).sort("created_at", 1))
+        balance = payments.customer_balance(customer_id)
+        paused, skipped = _subscription_days(db, month, customer_id, up_to).get(customer_id, (0, 0))
+        bill = assemble_bill(
+            customer_id, month, "supplementary" if has_regular else "regular", delivered, issued_at=clock.now(),
+            due_date=due_date, adjustments=adjustments, previous_balance=balance, credit=-balance,
+            run_id=ids.new_id("RN"), paused_days=paused, skipped_days=skipped,
+            not_delivered_days={d["date"] for d in recorded if (d.get("amount_paise") or 0) <= 0},
+            previous_total=_totals_by_customer(db, previous_month(month), customer_id).get(customer_id),
+        )
+        bill["up_to"] = up_to
+
+        def work(u, bill=bill):
+            [issued] = _issue_bills([bill], guard_counts, actor=actor)
+            u.record("billing.to_date", "customer", customer_id,
+                     f"Billed {customer['name']} up to {up_to}: {issued['_id']}",
+                     changes={"bill_id": issued["_id"], "up_to": up_to, "lines": len(issued["lines"])})
+            return issued
+
+        try:
+            return uow.run(actor, work)
+        except (DuplicateKeyError, BulkWriteError, AdjustmentTaken, DeliveryChanged):
+            if attempt == ISSUE_ATTEMPTS - 1:
+                raise Conflict("The customer's deliveries kept changing while he was billed; try again.") from None

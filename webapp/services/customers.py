@@ -135,12 +135,15 @@ def create_customer(name, phone, address, area, *, delivery_boy_id=None, stop=No
 
 
 def sign_up(name, phone, address, password, *, area=None, ip=None):
-    """A person registers himself: a `trial` customer waiting for a delivery boy. Returns his login."""
+    """A person registers himself: a `trial` customer waiting for a delivery boy. Returns his login, or None
+    when the number has a login already: then nothing is written but an audit entry, and the caller answers
+    as for a new one (a sign-up page must not tell who is a customer)."""
     errors = validate.Errors()
     details = clean_details(errors, name, phone, address, area, None, area_required=False)
-    errors.check("password", validate.password, password)
+    errors.check("password", validate.password, password, "password", user_inputs=[name, phone])
     errors.raise_if_any()
     password_hash = accounts.hash_password(password)
+    actor = Actor("system", "signup", "anonymous", ip)
 
     def work(u):
         customer, user = insert_customer(u, details, "trial", (None, None), {}, password_hash=password_hash)
@@ -149,7 +152,19 @@ def sign_up(name, phone, address, password, *, area=None, ip=None):
             "customer.signup", "customer", customer["_id"], f"Signed up {details['name']} ({details['phone']})"))
         return user
 
-    return uow.run(Actor("system", "signup", "anonymous", ip), work)
+    try:
+        return uow.run(actor, work)
+    except ValidationError as error:
+        if error.field != "phone":  # only a taken number is a field error of the insert
+            raise
+
+    def taken(u):
+        login = u.db.users.find_one({"phone": details["phone"]}, {"_id": 1})
+        u.record("customer.signup_taken", "user", login["_id"] if login else None,
+                 f"Sign-up for {details['phone']}, which has a login already: nothing created")
+
+    uow.run(actor, taken)
+    return None
 
 
 def get_customer(customer_id):
@@ -353,13 +368,23 @@ def delete_customer(customer_id, *, actor):
     uow.run(actor, work)
 
 
+def search_text(text):
+    """Typed search text as a regex may take it: trimmed, at most 60 characters, without NUL (MongoDB refuses a
+    regular expression holding one)."""
+    return validate.ascii_digits(text if isinstance(text, str) else "").replace("\x00", "").strip()[:60]
+
+
+def name_words_pattern(text):
+    """The regex on `name_key` for names with a word starting with `text` (any case)."""
+    return rf"(^|\s){re.escape(search_text(text).casefold())}"
+
+
 def search_query(text, status=None, area=None, delivery_boy_id=None):
     """The MongoDB filter for the staff list: prefix search on name words, phone and area (no text index)."""
     query = {}
-    text = (text or "").strip()[:60]
+    text = search_text(text)
     if text:
-        words = re.escape(text.casefold())
-        alternatives = [{"name_key": {"$regex": rf"(^|\s){words}"}},
+        alternatives = [{"name_key": {"$regex": name_words_pattern(text)}},
                         {"area": {"$regex": rf"^{re.escape(text)}", "$options": "i"}}]
         if re.fullmatch(r"[\d\s+\-]+", text):
             digits = re.sub(r"\D", "", text.removeprefix("+91"))

@@ -283,6 +283,8 @@ def confirm_stop(customer_id, day, quantities=None, *, reason=None, delivery_boy
     `quantities` None = everything in full; else {order_id: {product_id: qty}}. With a reason and no
     quantities, nothing was handed over. With `delivery_boy_id`, the stop must be on his round.
     """
+    if quantities is not None and not isinstance(quantities, dict):
+        raise ValidationError("Quantities are missing.")
     day = _checked_day(day, customer_id, actor)
 
     def outcomes_for(found):

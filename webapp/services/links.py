@@ -6,6 +6,12 @@ the record, so both take effect at once. Every refusal is audited: an unusable t
 actor "link-guard" and the client address, a use outside the link's scope with the link as actor.
 Every use (opening, confirming, asking for a pause) is counted on the record in the unit of work of
 what the link does. What a round link may reach is decided in one place, `rounds.link_allows`.
+
+A link stops working at once when the user it was issued by, or for (the delivery boy of a round, the customer
+of a bill), is deactivated: `revoke_for_user` revokes his open links in the deactivation's unit of work, and
+opening a link also refuses it while any of those users is inactive (one indexed read on `users`), which covers
+links issued before their ids were stored on them (`user_ids`) and a link issued while its user was being
+deactivated. A stopped customer keeps his bill links: he still has his last bill to pay.
 """
 import secrets
 from datetime import datetime, timedelta, timezone
@@ -102,11 +108,49 @@ def open_link(token, *, ip, scope=None):
         refuse("unknown link", ip=ip, error=InvalidLink())
     if link.get("revoked_at"):
         refuse("revoked link", ip=ip, link=link, error=InvalidLink())
+    if _inactive_user(link):
+        refuse("issued by or for a deactivated user", ip=ip, link=link, error=InvalidLink())
     if link["expires_at"] <= clock.now():
         refuse("expired link", ip=ip, link=link, error=ExpiredLink())
     if scope is not None and link["scope"] != scope:
         refuse(f"a {link['scope']} link used as a {scope} link", ip=ip, link=link, error=InvalidLink())
     return link
+
+
+def _user_ids(link):
+    """The users a link was issued by and for, as far as the record names them without another read."""
+    named = set(link.get("user_ids") or ())
+    named.add(link.get("delivery_boy_id"))
+    creator = link.get("created_by") or {}
+    if creator.get("kind") == "user":
+        named.add(creator.get("id"))
+    return sorted(user_id for user_id in named if user_id)
+
+
+def _inactive_user(link):
+    """True if a user the link was issued by or for is deactivated: one read (a bill link stored before its
+    `user_ids` names its customer, whose login is found by `customer_id`)."""
+    wanted = [{"_id": {"$in": _user_ids(link)}}]
+    if link.get("customer_id") and "user_ids" not in link:
+        wanted.append({"customer_id": link["customer_id"]})
+    return get_db().users.find_one({"$or": wanted, "active": False}, {"_id": 1}) is not None
+
+
+def revoke_for_user(u, user_id):
+    """Inside the unit of work `u` that deactivates `user_id`: revoke every open link issued by him or for him
+    (his round, his bills), one audit entry each; returns their ids."""
+    user = u.db.users.find_one({"_id": user_id}, {"customer_id": 1}) or {}
+    mine = [{"user_ids": user_id}, {"delivery_boy_id": user_id}, {"created_by.kind": "user", "created_by.id": user_id}]
+    if user.get("customer_id"):
+        mine.append({"customer_id": user["customer_id"]})
+    query = {"revoked_at": None, "expires_at": {"$gt": clock.now()}, "$or": mine}
+    revoked = [link["_id"] for link in u.db.shared_links.find(query, {"_id": 1})]
+    if revoked:
+        u.db.shared_links.update_many({"_id": {"$in": revoked}, "revoked_at": None},
+                                      {"$set": {"revoked_at": clock.now(), "revoked_by": u.actor.as_doc()}})
+    for link_id in revoked:
+        u.record("link.revoke", "shared_link", link_id, f"Revoked link {link_id}: its user {user_id} was deactivated")
+    return revoked
 
 
 def count_use(u, link):
@@ -131,7 +175,8 @@ def _clean_expiry(expires_at, default):
     return expires_at.astimezone(timezone.utc)
 
 
-def _insert(u, scope, fields, expires_at):
+def _insert(u, scope, fields, expires_at, subject_user_id):
+    issuer = u.actor.id if u.actor.kind == "user" else None
     link = {
         "_id": u.new_id("SL"),
         "scope": scope,
@@ -145,6 +190,7 @@ def _insert(u, scope, fields, expires_at):
         "revoked_at": None,
         "revoked_by": None,
         "created_by": u.actor.as_doc(),
+        "user_ids": sorted({user_id for user_id in (issuer, subject_user_id) if user_id}),
         "created_at": clock.now(),
         "uses": 0,
         "last_used_at": None,
@@ -177,7 +223,8 @@ def create_round_link(delivery_boy_id, day, *, actor, expires_at=None):
     expires_at = _clean_expiry(expires_at, end_of_day)
 
     def work(u):
-        link = _insert(u, "round", {"delivery_boy_id": delivery_boy_id, "date": clock.iso(day)}, expires_at)
+        link = _insert(u, "round", {"delivery_boy_id": delivery_boy_id, "date": clock.iso(day)}, expires_at,
+                       delivery_boy_id)
         u.record("link.issue", "shared_link", link["_id"], f"Issued a round link for {boy['name']} on {clock.iso(day)}",
                  changes={"scope": "round", "delivery_boy_id": delivery_boy_id, "date": clock.iso(day),
                           "expires_at": expires_at.isoformat()})
@@ -200,11 +247,15 @@ def create_bill_link(bill_id, *, actor, expires_at=None):
         raise NotFound("No such bill.")
     if bill is None:
         raise ValidationError("No such bill.", field="bill_id")
+    login = get_db().users.find_one({"customer_id": bill["customer_id"]}, {"active": 1})
+    if login is not None and login.get("active") is False:
+        raise ValidationError("This customer's login is deactivated: his bill cannot be shared.", field="bill_id")
     default = clock.now() + timedelta(days=current_app.config["BILL_LINK_DAYS"])
     expires_at = _clean_expiry(expires_at, default)
 
     def work(u):
-        link = _insert(u, "bill", {"bill_id": bill_id, "customer_id": bill["customer_id"]}, expires_at)
+        link = _insert(u, "bill", {"bill_id": bill_id, "customer_id": bill["customer_id"]}, expires_at,
+                       login["_id"] if login else None)
         u.record("link.issue", "shared_link", link["_id"], f"Issued a bill link for {bill_id}",
                  changes={"scope": "bill", "bill_id": bill_id, "expires_at": expires_at.isoformat()})
         return link

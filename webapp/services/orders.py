@@ -5,7 +5,6 @@ it reads (items, pattern, overrides, pauses, status), each change one unit of wo
 entry. Changes for a date pass the cut-off gate (`cutoff.gate`); input is checked by `order_input`;
 area-wide skips, late requests and the calendar live in their own modules.
 """
-import re
 from datetime import timedelta
 
 from pymongo import ReturnDocument
@@ -13,8 +12,8 @@ from pymongo import ReturnDocument
 from webapp import clock
 from webapp.db import get_db
 from webapp.presentation import describe_pattern
-from webapp.services import (STAFF_ROLES, Conflict, NotFound, ValidationError, area_skips, audit, catalog, cutoff,
-                             order_input, schedule, uow, validate)
+from webapp.services import (STAFF_ROLES, Conflict, NotFound, ValidationError, area_skips, audit, catalog, customers,
+                             cutoff, order_input, schedule, uow, validate)
 
 ONE_TIME, SUBSCRIPTION = "ONE_TIME", "SUBSCRIPTION"
 KINDS = (ONE_TIME, SUBSCRIPTION)
@@ -360,10 +359,9 @@ def orders_of_customer(customer_id, *, actor):
 
 def _customer_ids_matching(text):
     """Customer ids for a typed customer id, or a name (its start or any word's start, any case)."""
-    text = text.strip()
-    words = re.escape(text.casefold()[:60])
-    found = get_db().customers.find({"$or": [{"_id": text}, {"name_key": {"$regex": rf"(^|\s){words}"}}]},
-                                    {"_id": 1})
+    text = customers.search_text(text)
+    named = {"name_key": {"$regex": customers.name_words_pattern(text)}}
+    found = get_db().customers.find({"$or": [{"_id": text}, named]}, {"_id": 1})
     return [c["_id"] for c in found.limit(MAX_LIST)]
 
 

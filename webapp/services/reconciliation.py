@@ -17,7 +17,8 @@ def reconcile(month):
     bad_totals, billed_without_delivery = [], []
     last_run = None
     for bill in db.bills.find({"month": month}):
-        last_run = max(last_run or bill["issued_at"], bill["issued_at"])
+        if not bill.get("up_to"):  # a customer billed up to a day (billing.bill_to_date) is no run of the month
+            last_run = max(last_run or bill["issued_at"], bill["issued_at"])
         lines_total = 0
         for line in bill.get("lines") or []:
             key = (line["delivery_id"], line["product_id"])

@@ -14,6 +14,7 @@ Without an `Actor` there is no unit of work, so there is no write without one.
 import contextvars
 
 from pymongo import InsertOne
+from pymongo.errors import ConnectionFailure
 
 from webapp import clock
 from webapp.db import get_client, get_db
@@ -142,6 +143,10 @@ def run(actor, work):
             result = work(unit)
             unit._flush()
             return result
+        except ConnectionFailure as error:
+            # A lost server is no write conflict: fail now (the request answers 503) rather than let
+            # with_transaction retry the "transient" error for two minutes.
+            raise ConnectionFailure(f"database unavailable: {error}") from error
         finally:
             unit._open = False
             _current.reset(token)

@@ -1,13 +1,31 @@
 """Checks of what a person typed, shared by every service. Each raises ValidationError with the field."""
 import re
-from datetime import date
+import unicodedata
+from datetime import date, datetime
+
+from flask import current_app
+from zxcvbn import zxcvbn
 
 from webapp import clock
+from webapp.presentation import format_day
 from webapp.services import ValidationError
 
-PHONE_RE = re.compile(r"^[6-9]\d{9}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_RE = re.compile(r"[6-9][0-9]{9}")
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MONTH_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 MAX_QTY = 50
+MAX_NUMBER_DIGITS = 9
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+# zxcvbn refuses longer input; the first 72 characters of a password are at most as strong as all of it.
+PASSWORD_ESTIMATE_LENGTH = 72
+OWN_DETAILS_WARNING = "Your own name, email or mobile number is easy to guess."
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 = "safely unguessable", about 10^8 guesses or more
+# Invisible characters that make two texts look alike but compare different, or reorder what is shown:
+# zero-width space/joiners, word joiner, byte-order mark; bidi marks, embeddings, overrides and isolates.
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u061c"
+                                   "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 
 
 class Errors:
@@ -33,8 +51,28 @@ class Errors:
             raise ValidationError(first, field=field, errors=self.errors)
 
 
-def text(value, field, *, label, max_length=200, required=True):
-    value = (value or "").strip()
+def clean_text(value, *, multiline=False):
+    """NFC-normalised text without invisible characters or control characters; a line break is kept in a
+    multi-line field (as \\n), elsewhere it and a tab become a space."""
+    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).translate(INVISIBLE)
+    kept = []
+    for char in value:
+        if char == "\n" and multiline:
+            kept.append(char)
+        elif char in "\t\n\r":
+            kept.append(" ")
+        elif unicodedata.category(char) != "Cc":
+            kept.append(char)
+    return "".join(kept)
+
+
+def text(value, field, *, label, max_length=200, required=True, multiline=False):
+    """Free text a person typed (names, addresses, notes, reasons), cleaned by `clean_text` and trimmed."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{label} must be text.", field=field)
+    value = clean_text(value, multiline=multiline).strip()
     if required and not value:
         raise ValidationError(f"{label} is required.", field=field)
     if len(value) > max_length:
@@ -42,35 +80,64 @@ def text(value, field, *, label, max_length=200, required=True):
     return value
 
 
+def ascii_digits(value):
+    """NFKC-normalised, with every decimal digit of any script (Devanagari ९, Gujarati ૯, full-width ９) as 0-9."""
+    value = unicodedata.normalize("NFKC", value).translate(INVISIBLE)
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in value)
+
+
 def phone(value, field="phone"):
-    """A 10-digit Indian mobile number; spaces, dashes and a +91/0 prefix are dropped."""
-    digits = re.sub(r"[\s\-()]", "", str(value or ""))
+    """A 10-digit Indian mobile number, in ASCII digits whatever script it was typed in; spaces, dashes and a
+    +91/0 prefix are dropped."""
+    digits = re.sub(r"[\s\-()]", "", ascii_digits(value) if isinstance(value, str) else "")
     if digits.startswith("+91"):
         digits = digits[3:]
     elif len(digits) == 11 and digits.startswith("0"):
         digits = digits[1:]
-    if not PHONE_RE.match(digits):
+    if not PHONE_RE.fullmatch(digits):
         raise ValidationError("Enter a 10-digit mobile number starting with 6, 7, 8 or 9.", field=field)
     return digits
 
 
 def email(value, field="email", *, required=True):
-    value = (value or "").strip().lower()
+    value = unicodedata.normalize("NFKC", value).translate(INVISIBLE).strip().lower() if isinstance(value, str) else ""
     if not value:
         if required:
             raise ValidationError("Email is required.", field=field)
         return None
-    if not EMAIL_RE.match(value) or len(value) > 254:
+    if not EMAIL_RE.fullmatch(value) or len(value) > 254:
         raise ValidationError("Enter a valid email address.", field=field)
     return value
 
 
-def password(value, field="password"):
-    if not value or len(value) < 8:
-        raise ValidationError("Choose a password of at least 8 characters.", field=field)
-    if len(value) > 200:
+def password(value, field="password", *, user_inputs=()):
+    """A password hard to guess: at least 10 characters and a zxcvbn score of 3 or more, counting the person's
+    own name, email and phone (`user_inputs`) as easy guesses. The refusal says why, in zxcvbn's words."""
+    if not isinstance(value, str) or len(value) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.", field=field)
+    if len(value) > MAX_PASSWORD_LENGTH:
         raise ValidationError("That password is too long.", field=field)
+    estimate = zxcvbn(value[:PASSWORD_ESTIMATE_LENGTH], user_inputs=guessable_words(user_inputs))
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        feedback = estimate["feedback"]
+        own = [OWN_DETAILS_WARNING] if any(match.get("dictionary_name") == "user_inputs"
+                                           for match in estimate["sequence"]) else []
+        why = " ".join(part for part in [*own, feedback["warning"], *feedback["suggestions"]] if part)
+        raise ValidationError(f"That password is too easy to guess. {why or 'Add another word or two.'}",
+                              field=field)
     return value
+
+
+def guessable_words(user_inputs):
+    """What a person's details give a guesser: each value whole and its words (of an email, the words before
+    the @: a shared domain such as the business's own is no personal detail), digits in ASCII."""
+    words = []
+    for value in user_inputs:
+        if not isinstance(value, str) or not value.strip():
+            continue
+        value = ascii_digits(value).strip().lower()
+        words += [value, *re.split(r"[\W_]+", value.split("@")[0])]
+    return [word for word in dict.fromkeys(words) if len(word) > 1]
 
 
 def whole_number(value, field, *, label="Quantity", minimum=0, maximum=MAX_QTY):
@@ -78,10 +145,13 @@ def whole_number(value, field, *, label="Quantity", minimum=0, maximum=MAX_QTY):
     if isinstance(value, bool):
         raise ValidationError(f"{label} must be a whole number.", field=field)
     if isinstance(value, str):
-        value = value.strip()
-        if not re.fullmatch(r"-?\d+", value):
+        value = ascii_digits(value).strip()
+        if not re.fullmatch(r"-?[0-9]+", value):
             raise ValidationError(f"{label} must be a whole number.", field=field)
-        value = int(value)
+        if len(value.lstrip("-")) > MAX_NUMBER_DIGITS:  # out of bounds anyway; int() refuses thousands of digits
+            value = minimum - 1 if value.startswith("-") else maximum + 1
+        else:
+            value = int(value)
     elif isinstance(value, float):
         if not value.is_integer():
             raise ValidationError(f"{label} must be a whole number.", field=field)
@@ -95,14 +165,46 @@ def whole_number(value, field, *, label="Quantity", minimum=0, maximum=MAX_QTY):
     return value
 
 
-def day(value, field="date", *, label="Date"):
-    """A `date` from a date or 'YYYY-MM-DD'."""
-    if value in (None, ""):
-        raise ValidationError(f"{label} is required.", field=field)
+def business_start():
+    """The day the business started (BUSINESS_START_DATE): nothing a person types is dated earlier."""
+    return date.fromisoformat(current_app.config["BUSINESS_START_DATE"])
+
+
+def one_year_after(day):
     try:
-        return clock.parse_day(value)
-    except ValueError:
-        raise ValidationError(f"{label} must be a date like 2026-01-31.", field=field) from None
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def latest_day():
+    """The furthest date anything may be planned for: one year from today."""
+    return one_year_after(clock.today())
+
+
+def day(value, field="date", *, label="Date", earliest=None, latest=None):
+    """A `date` from a date or 'YYYY-MM-DD' (ASCII digits, nothing after), between `earliest` (default: the
+    business start) and `latest` (default: one year from today), so that no date near year 1 or 9999 reaches
+    the date arithmetic of the services."""
+    if value is None or value == "":
+        raise ValidationError(f"{label} is required.", field=field)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        parsed = value
+    else:
+        text_value = value.strip() if isinstance(value, str) else ""
+        try:
+            if not DAY_RE.fullmatch(text_value):
+                raise ValueError(text_value)
+            parsed = date.fromisoformat(text_value)
+        except ValueError:
+            raise ValidationError(f"{label} must be a date like 2026-01-31.", field=field) from None
+    earliest = business_start() if earliest is None else earliest
+    latest = latest_day() if latest is None else latest
+    if parsed < earliest:
+        raise ValidationError(f"Choose a date from {format_day(earliest, 'words')}.", field=field)
+    if parsed > latest:
+        raise ValidationError(f"Choose a date up to {format_day(latest, 'words')}.", field=field)
+    return parsed
 
 
 def not_past(value, field="date", *, label="Date"):
@@ -112,10 +214,15 @@ def not_past(value, field="date", *, label="Date"):
 
 
 def month(value, field="month"):
-    """'YYYY-MM'."""
-    value = (value or "").strip()
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+    """'YYYY-MM' (ASCII digits, nothing after), from the business start's month to one year from now's."""
+    value = value.strip() if isinstance(value, str) else ""
+    if not MONTH_RE.fullmatch(value):
         raise ValidationError("Month must look like 2026-01.", field=field)
+    earliest, latest = business_start(), latest_day()
+    if value < clock.month_of(earliest):
+        raise ValidationError(f"Choose a month from {earliest:%B %Y}.", field=field)
+    if value > clock.month_of(latest):
+        raise ValidationError(f"Choose a month up to {latest:%B %Y}.", field=field)
     return value
 
 

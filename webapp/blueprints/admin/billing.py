@@ -4,10 +4,10 @@ from flask import Response, render_template, request, url_for
 from webapp import clock, htmx
 from webapp.blueprints.admin import bp
 from webapp.forms import apply_service_error
-from webapp.forms.billing import AdjustmentForm, BillFilterForm, MonthForm, PaymentForm
+from webapp.forms.billing import AdjustmentForm, BillFilterForm, BillToDateForm, MonthForm, PaymentForm
 from webapp.net import current_actor
 from webapp.security import allow
-from webapp.services import ValidationError, bill_builder, bill_queries, billing, billing_jobs, payments, \
+from webapp.services import Conflict, ValidationError, bill_builder, bill_queries, billing, billing_jobs, payments, \
     reconciliation
 
 
@@ -100,11 +100,12 @@ def billing_bill(bill_id):
     return render_template("admin/billing/bill.html", **bill_queries.bill_view(bill_id, actor=current_actor()))
 
 
-def statement_page(customer_id, *, payment_form=None, adjustment_form=None, status=200):
+def statement_page(customer_id, *, payment_form=None, adjustment_form=None, to_date_form=None, status=200):
     statement = bill_queries.statement(customer_id, actor=current_actor())
     return render_template("admin/billing/statement.html", statement=statement,
                            payment_form=payment_form or PaymentForm(),
-                           adjustment_form=adjustment_form or AdjustmentForm()), status
+                           adjustment_form=adjustment_form or AdjustmentForm(),
+                           to_date_form=to_date_form or BillToDateForm()), status
 
 
 @bp.get("/billing/customers/<customer_id>")
@@ -149,6 +150,20 @@ def billing_adjustment(customer_id):
         except ValidationError as error:
             apply_service_error(form, error)
     return statement_page(customer_id, adjustment_form=form, status=422)
+
+
+@bp.post("/billing/customers/<customer_id>/bill-to-date")
+@allow("admin")
+def billing_to_date(customer_id):
+    """Bill a customer leaving mid-month for what he received up to today, then show that bill."""
+    form = BillToDateForm()
+    if form.validate():
+        try:
+            bill = billing.bill_to_date(customer_id, actor=current_actor())
+            return htmx.redirect_after_post(url_for("admin.billing_bill", bill_id=bill["_id"]))
+        except Conflict as error:
+            apply_service_error(form, error)
+    return statement_page(customer_id, to_date_form=form, status=409 if form.form_errors else 422)
 
 
 @bp.get("/billing/reconcile")

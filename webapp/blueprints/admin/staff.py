@@ -1,5 +1,6 @@
-"""Staff, delivery boy and supplier logins (admin only): create, deactivate, reset a password by invite link."""
-from flask import render_template, request, url_for
+"""Staff, delivery boy and supplier logins (admin only): create, deactivate, reset a password by link; and
+lifting any login's sign-in delays."""
+from flask import flash, render_template, request, url_for
 
 from webapp.blueprints.admin import bp
 from webapp.forms import apply_service_error
@@ -48,3 +49,13 @@ def staff_reset(user_id):
     invite_url = accounts.create_invite(user_id, actor=current_actor())
     return render_template("admin/staff/invite.html", user=accounts.get_user(user_id), invite_url=invite_url,
                            created=False)
+
+
+@bp.post("/logins/<user_id>/sign-in-delays")
+def lift_sign_in_delays(user_id):
+    """Let a login sign in again at once after failed attempts (staff for customers, admin for the others)."""
+    user = accounts.lift_sign_in_delays(user_id, actor=current_actor())
+    flash(f"{user['name']} can sign in again at once.")
+    if user.get("customer_id"):
+        return redirect_after_post(url_for("admin.customer", customer_id=user["customer_id"]))
+    return redirect_after_post(url_for("admin.team"))
