@@ -32,10 +32,11 @@ db-stop: setup
 	$(FLASK) db-stop
 
 # Performance scripts: seed a realistic business on a fresh embedded server, time, print the figures
-# (bench_rush.py: the morning rush over HTTP, gunicorn as `make run` serves; bench_import.py: the legacy import of
+# (bench_round_page.py: the boy's round page of 300 stops, bytes on the wire and elements; bench_rush.py: the morning rush over HTTP, gunicorn as `make run` serves; bench_import.py: the legacy import of
 # 10,000 customers and ~300,000 delivery records, generator + import + report).
 bench: setup
 	PYTHONPATH=. $(BIN)/python bench/bench_round.py
+	PYTHONPATH=. $(BIN)/python bench/bench_round_page.py
 	PYTHONPATH=. $(BIN)/python bench/bench_billing.py
 	PYTHONPATH=. $(BIN)/python bench/bench_rush.py
 	PYTHONPATH=. $(BIN)/python bench/bench_import.py

@@ -492,3 +492,17 @@ def test_billing_up_to_today_is_for_admins_and_known_customers(db, system, make_
         with pytest.raises(NotFound):
             billing.bill_to_date("CU-nobody", actor=system)
     assert db.bills.count_documents({}) == 0
+
+
+def test_days_away_and_an_open_ended_pause_count_as_paused_in_the_summary(db, system, make_customer, milk,
+                                                                         subscribe, deliver):
+    from webapp.services import away, orders
+
+    customer = make_customer()
+    subscription = subscribe(customer, milk, start=date(2026, 3, 26))
+    with clock.frozen(datetime(2026, 3, 25, 8, 0)):
+        away.set_away(customer["_id"], date(2026, 4, 10), date(2026, 4, 13), actor=system)  # 10th-12th away
+        orders.pause(subscription["_id"], date(2026, 4, 28), None, actor=system)  # until further notice
+    deliver(subscription, APRIL[:5])
+    run(system)
+    assert db.bills.find_one({"month": MONTH})["summary"]["days_paused"] == 3 + 3  # 10-12, 28-30

@@ -381,3 +381,22 @@ def test_a_customer_shares_his_bill_by_link_and_not_anothers(client, app, db, lo
         assert anonymous.status_code == 200 and "₹150.00" in anonymous.get_data(as_text=True)
         assert client.post(f"/me/bills/{other_bill['_id']}/share").status_code == 404
     assert db.shared_links.count_documents({}) == 1
+
+
+def test_every_bill_page_has_one_h1_naming_the_bill_and_links_its_phone_styles(client, db, login_as, billed, system):
+    from tests.html_check import parse_problems
+    from webapp.services import links
+
+    owner, customer, bill, other_bill = billed
+    with clock.frozen(AFTER_MONTH):
+        bill_link = links.create_bill_link(bill["_id"], actor=system)
+        pages = {"link": client.get(f"/l/{links.token_for(bill_link)}").text}
+        login_as(owner)
+        pages["customer"] = client.get(f"/me/bills/{bill['_id']}").text
+        login_as("support")
+        pages["staff"] = client.get(f"/staff/billing/bills/{bill['_id']}").text
+    for who, page in pages.items():
+        full_page, errors, duplicates, h1s = parse_problems(page)
+        assert (full_page, errors, duplicates, h1s) == (True, [], [], 1), who
+        assert f'<h1 class="bill-number">Bill {bill["_id"]}</h1>' in page, who
+        assert "/static/bills.css?v=" in page, who

@@ -74,10 +74,12 @@ def test_truncated_expired_and_revoked_links(client, round_link, system):
     assert_private(expired)
     links.revoke(round_link.id, actor=system)
     revoked = client.get(round_link.path)
-    assert revoked.status_code == 404 and "This link is not valid" in revoked.get_data(as_text=True)
-    # No hint which: the refusal itself is the same (the partial, without the page's CSRF meta tag).
+    assert revoked.status_code == 410 and "This link was switched off" in revoked.get_data(as_text=True)
+    assert_private(revoked)
+    # Only the holder of a genuine link hears it was switched off; a tampered one is just "not valid".
     invalid, revoked = client.get(f"/l/{round_link.token[:-5]}", htmx=True), client.get(round_link.path, htmx=True)
-    assert revoked.get_data(as_text=True) == invalid.get_data(as_text=True)
+    assert "This link is not valid" in invalid.get_data(as_text=True)
+    assert "switched off" not in invalid.get_data(as_text=True) and round_link.id not in revoked.get_data(as_text=True)
 
 
 def test_htmx_refusal_is_a_partial(client, round_link):
@@ -248,7 +250,7 @@ def test_staff_issue_list_and_revoke_links(client, login_as, round_, bills, db, 
     response = client.post(f"/staff/links/{link['_id']}/revoke", htmx=True)
     assert response.status_code == 204 and response.headers["HX-Redirect"].endswith("/staff/links/")
     assert db.shared_links.find_one({"_id": link["_id"]})["revoked_at"] is not None
-    assert client.get(path_of(links.link_url(link))).status_code == 404
+    assert client.get(path_of(links.link_url(link))).status_code == 410
 
 
 def test_staff_issue_form_errors(client, login_as, round_, db, now):
@@ -297,12 +299,12 @@ def test_a_delivery_boy_shares_and_revokes_his_round(client, login_as, round_, s
     assert client.post("/delivery/share", data={"date": "2026-13-45"}).status_code == 422
 
 
-def test_a_round_link_of_a_deactivated_delivery_boy_is_not_valid_at_once(client, round_, round_link, system):
+def test_a_round_link_of_a_deactivated_delivery_boy_is_switched_off_at_once(client, round_, round_link, system):
     from webapp.services import accounts
 
     assert client.get(round_link.path).status_code == 200
     accounts.set_active(round_.ravi["_id"], False, actor=system)
     refused = client.get(round_link.path)
-    assert refused.status_code == 404 and "This link is not valid" in refused.get_data(as_text=True)
+    assert refused.status_code == 410 and "This link was switched off" in refused.get_data(as_text=True)
     confirm = client.post(confirm_path(round_link, round_.anil["_id"]), data={})
-    assert confirm.status_code == 404
+    assert confirm.status_code == 410

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from itsdangerous import URLSafeSerializer
 
+from tests.html_check import parse_problems
 from tests.links_fixtures import CLIENT_IP, DAY, END_OF_DAY, bills, now, round_, round_link, token_of  # noqa: F401
 from webapp import clock, demo
 from webapp.services import (Actor, Conflict, Forbidden, NotFound, ServiceError, ValidationError, deliveries, links,
@@ -146,11 +147,12 @@ def test_expiry_boundary(round_link):
     assert error.value.status == 410 and "expired" in error.value.message
 
 
-def test_revocation_takes_effect_at_once_and_looks_like_invalid(round_link, system, db):
+def test_revocation_takes_effect_at_once_and_says_whom_to_ask(round_link, system, db):
     links.revoke(round_link.id, actor=system)
-    with pytest.raises(links.InvalidLink) as error:
+    with pytest.raises(links.RevokedLink) as error:
         links.open_link(round_link.token, ip=CLIENT_IP)
-    assert error.value.message == "This link is not valid."
+    assert error.value.status == 410
+    assert "switched off" in error.value.message and "Ask the dairy" in error.value.message
     entry = db.audit_log.find_one({"action": "link.refused", "entity_id": round_link.id})
     assert entry["actor"] == {"kind": "system", "id": "link-guard", "role": "system", "ip": CLIENT_IP}
     assert "revoked" in entry["summary"]
@@ -363,7 +365,7 @@ def test_demo_step_issues_a_round_link_and_a_pause_request(round_, system, db, n
 def open_or_refused(token):
     try:
         return links.open_link(token, ip=CLIENT_IP)["_id"]
-    except links.InvalidLink:
+    except links.RevokedLink:
         return "refused"
 
 
@@ -438,3 +440,30 @@ def test_links_name_their_issuer_and_subject_and_none_is_issued_for_a_deactivate
     accounts.set_active(round_.anil["user_id"], False, actor=system)
     with pytest.raises(ValidationError, match="deactivated"):
         links.create_bill_link(bills["Anil"]["_id"], actor=system)
+
+
+# ---------------------------------------------------------------- the refusal pages
+
+def test_a_revoked_link_and_a_tampered_one_get_different_pages(client, round_link, system, db):
+    links.revoke(round_link.id, actor=system)
+    revoked = client.get(round_link.path)
+    tampered = client.get(round_link.path[:-3] + ("AAA" if not round_link.path.endswith("AAA") else "BBB"))
+    unknown = client.get("/l/nothing-here")
+    assert revoked.status_code == 410
+    assert "This link was switched off" in revoked.text and "Ask the dairy, or the person who shared it" in revoked.text
+    for page in (tampered, unknown):
+        assert page.status_code == 404
+        assert "This link is not valid" in page.text and "switched off" not in page.text
+        assert round_link.id not in page.text and "Ravi" not in page.text
+    assert round_link.id not in revoked.text and "Ravi" not in revoked.text  # nothing about whose link it was
+    assert refusals(db, round_link.id) == 1 and refusals(db) == 3
+    for page in (revoked, tampered, unknown):
+        assert parse_problems(page.text) == (True, [], [], 1)  # a full page, valid, one h1
+
+
+def test_a_link_of_a_deactivated_delivery_boy_reads_as_switched_off(client, round_, round_link, system):
+    from webapp.services import accounts
+
+    accounts.set_active(round_.ravi["_id"], False, actor=system)
+    page = client.get(round_link.path, htmx=True)
+    assert page.status_code == 410 and "This link was switched off" in page.text and "<html" not in page.text

@@ -110,16 +110,17 @@ def test_a_refused_pause_leaves_the_request_waiting_and_nothing_paused(db, round
 def test_applying_a_late_request_changes_the_order_and_closes_the_request_together(db, subscription, customer_user,
                                                                                    milk, staff):
     with clock.frozen(AFTER_CUTOFF):
-        with pytest.raises(Conflict):
-            orders.pause(subscription["_id"], "2026-03-12", "2026-03-13", actor=Actor.for_user(customer_user))
+        # The 13th pauses at once; only the 12th (closed) waits for staff.
+        orders.pause(subscription["_id"], "2026-03-12", "2026-03-13", actor=Actor.for_user(customer_user))
         request = late_requests.list_requests(actor=staff)[0]
         applied, _ = assert_all_or_nothing(db, lambda: late_requests.apply(request["_id"], actor=staff))
     assert applied["status"] == "APPLIED"
     assert db.change_requests.find_one({"_id": request["_id"]})["status"] == "APPLIED"
     order = orders.get_order(subscription["_id"])
-    assert [(p["first_day"], p["last_day"]) for p in order["pauses"]] == [("2026-03-12", "2026-03-13")]
+    assert [(p["first_day"], p["last_day"]) for p in order["pauses"]] == [("2026-03-13", "2026-03-13"),
+                                                                          ("2026-03-12", "2026-03-12")]
     assert actions(db, entity_id=subscription["_id"]) == [
-        "order.create", "order.late_request", "order.late_request_applied", "order.override_cutoff"]
+        "order.create", "order.late_request", "order.late_request_applied", "order.override_cutoff", "order.pause"]
 
 
 @pytest.mark.parametrize("change", ["set_quantity", "pause", "stop"])

@@ -3,6 +3,7 @@ import atexit
 
 from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.config import PROJECT_ROOT, load_config
@@ -40,6 +41,8 @@ def register_extensions(app):
     from webapp.extensions import csrf, limiter
     from webapp.security import set_security_headers
 
+    # Registered first so it runs last, over the final headers: pages, CSS, JS and JSON go out gzip/br/zstd.
+    Compress(app)
     db.init_app(app)
     if not app.config["RATELIMIT_STORAGE_URI"]:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["MONGO_URI"]

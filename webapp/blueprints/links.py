@@ -7,6 +7,7 @@ request is rate-limited: per link, and per client address for refused tokens.
 from flask import current_app, g, redirect, request, url_for
 
 from webapp import htmx
+from webapp.blueprints.delivery.round import render_stop_form
 from webapp.extensions import limiter
 from webapp.forms import apply_service_error
 from webapp.forms.deliveries import ConfirmStopForm
@@ -55,12 +56,14 @@ def private_page_headers(response):
 
 
 @bp.errorhandler(links.InvalidLink)
+@bp.errorhandler(links.RevokedLink)
 @bp.errorhandler(links.ExpiredLink)
 def refused(error):
-    """The plain refusal page: not valid (404) or expired (410)."""
+    """The plain refusal page: not valid (404), switched off (410) or expired (410)."""
     g.link_refused = True
+    reason = {links.RevokedLink: "revoked", links.ExpiredLink: "expired"}.get(type(error), "invalid")
     return htmx.render("links/refused.html", "links/_refused.html", status=error.status, message=error.message,
-                       expired=isinstance(error, links.ExpiredLink))
+                       reason=reason)
 
 
 def link_confirm_url(token, day):
@@ -76,7 +79,14 @@ def open_page(token):
     if view["link"]["scope"] == "bill":
         return htmx.render("links/bill.html", "links/_bill.html", token=token, **view)
     return htmx.render("links/round.html", "links/_round.html", token=token, form=ConfirmStopForm(formdata=None),
-                       confirm_url=link_confirm_url(token, view["day"]), **view)
+                       confirm_url=link_confirm_url(token, view["day"]), form_on_demand=True, **view)
+
+
+@bp.get("/<token>/<day>/stops/<customer_id>/confirm")
+def stop_form(token, day, customer_id):
+    """The "partly / not delivered" form of one stop, fetched when it is opened (without script: the stop's page)."""
+    view = links.round_stop(token, customer_id, day=day, ip=client_ip())
+    return render_stop_form(view, link_confirm_url(token, view["day"]), url_for("links.open_page", token=token))
 
 
 @bp.post("/<token>/<day>/stops/<customer_id>/confirm")
@@ -102,7 +112,7 @@ def confirm_stop(token, day, customer_id):
 def render_stop(token, view, form, errors):
     return htmx.render("delivery/round/stop_page.html", "delivery/round/_stop.html",
                        status=422 if errors else 200, form=form, errors=errors, values=request.form,
-                       confirm_url=link_confirm_url(token, view["day"]),
+                       confirm_url=link_confirm_url(token, view["day"]), form_on_demand=True,
                        back_url=url_for("links.open_page", token=token), token=token, **view)
 
 

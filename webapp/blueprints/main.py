@@ -1,5 +1,5 @@
 """Public odds and ends: the front door and the health check."""
-from flask import jsonify, redirect, url_for
+from flask import jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from webapp.db import get_client, ping
@@ -16,6 +16,12 @@ def index():
     if current_user.is_authenticated:
         return redirect(url_for(ROLE_HOME[current_user.role]))
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/login")
+def login():
+    """The address people type or bookmark: the login page, keeping where they were going."""
+    return redirect(url_for("auth.login", next=request.args.get("next")), code=301)
 
 
 @bp.get("/health")

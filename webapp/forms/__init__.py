@@ -19,6 +19,8 @@ class FlaskForm(flask_wtf.FlaskForm):
 
     def __init__(self, formdata=FROM_REQUEST, **kwargs):
         super().__init__(formdata=formdata, **kwargs)
+        if self.meta.csrf:
+            self.csrf_token.id = False  # a page may carry several forms: their hidden tokens need no id
 
 
 def apply_service_error(form, error):

@@ -40,7 +40,7 @@ class BillFilterForm(UnprotectedForm):
 
 
 class PaymentForm(FlaskForm):
-    amount = RupeesField("Amount (₹)", validators=[DataRequired()])
+    amount = RupeesField("Amount (₹)", validators=[DataRequired()], id="payment-amount")
     method = SelectField("Method", choices=[("cash", "Cash"), ("upi", "UPI"), ("bank", "Bank transfer")])
     reference = StringField("Reference (UPI / bank)", validators=[Optional(), Length(max=80)])
     received_on = StringField("Received on", validators=[Optional()], render_kw={"type": "date"})
@@ -51,7 +51,7 @@ class PaymentForm(FlaskForm):
 class AdjustmentForm(FlaskForm):
     direction = SelectField("Kind", choices=[("credit", "Credit (reduces the bill)"),
                                              ("debit", "Debit (adds to the bill)")])
-    amount = RupeesField("Amount (₹)", validators=[DataRequired()])
+    amount = RupeesField("Amount (₹)", validators=[DataRequired()], id="adjustment-amount")
     reason = StringField("Reason", validators=[DataRequired(), Length(max=200)])
 
     def signed_paise(self):

@@ -1,9 +1,11 @@
 """Customer forms: staff create/edit, status, route, custom prices, the list filters, and the customer's profile."""
 import re
+from datetime import timedelta
 
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from webapp import clock
 from webapp.forms import FlaskForm
 from webapp.forms.catalog import RupeesField
 
@@ -35,7 +37,47 @@ class NewCustomerForm(CustomerForm):
 
 
 class StatusForm(FlaskForm):
+    """The status governs every order of his, from the first open day unless staff choose a day."""
+
     status = SelectField("Status", choices=STATUS_CHOICES)
+    from_day = StringField("From (empty: the first day still open)", render_kw={"type": "date"})
+    reason = StringField("Reason the customer sees", validators=[Length(max=200)])
+    override_cutoff = BooleanField("Override the cut-off (a day already closed; give the reason)")
+
+
+class AwayForm(FlaskForm):
+    """Away from … to …: no deliveries to the whole household for those days."""
+
+    first_day = StringField("Away from", render_kw={"type": "date"})
+    last_day = StringField("Back on (deliveries start again that day)", render_kw={"type": "date"})
+    reason = StringField("Note (optional)", validators=[Length(max=200)])
+    override_cutoff = BooleanField("Override the cut-off (a day already closed; give the reason)")
+
+
+class AwayChangeForm(FlaskForm):
+    """Move the day the household is back, or call the trip off (`call_off`)."""
+
+    last_day = StringField("Back on", render_kw={"type": "date"})
+    reason = StringField("Reason (after the cut-off)", validators=[Length(max=200)])
+    override_cutoff = BooleanField("Override the cut-off")
+    call_off = SubmitField("Call the trip off")
+
+    def back_on(self):
+        """The new return day, or None when the trip is called off."""
+        return None if self.call_off.data else self.last_day.data
+
+
+def away_forms(periods, failed=None):
+    """The away section's forms: a new period, and one change form per period (prefixed by its id, so the
+    page's element ids stay unique); `failed` = {hold_id or "new": the form that failed}."""
+    failed = failed or {}
+    changes = {}
+    for period in periods:
+        back_on = clock.parse_day(period["last_day"]) + timedelta(days=1)
+        changes[period["hold_id"]] = failed.get(period["hold_id"]) or AwayChangeForm(
+            formdata=None, prefix=period["hold_id"], data={"last_day": back_on.isoformat()})
+    return {"away_periods": periods, "away_form": failed.get("new") or AwayForm(formdata=None, prefix="away"),
+            "away_change_forms": changes}
 
 
 class RouteForm(FlaskForm):

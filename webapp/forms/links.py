@@ -13,7 +13,7 @@ class RoundLinkForm(FlaskForm):
     delivery_boy_id = SelectField("Delivery boy", choices=[], validate_choice=False,
                                   validators=[DataRequired("Choose a delivery boy.")])
     date = DateField("Date", validators=[DataRequired("Choose a date.")])
-    expires_at = DateTimeLocalField("Expires", format=EXPIRY_FORMATS, validators=[Optional()])
+    expires_at = DateTimeLocalField("Expires", format=EXPIRY_FORMATS, validators=[Optional()], id="round-expires-at")
 
     def with_delivery_boys(self, boys):
         self.delivery_boy_id.choices = [("", "Choose a delivery boy")] + [(b["_id"], b["name"]) for b in boys]
@@ -24,7 +24,7 @@ class BillLinkForm(FlaskForm):
     """Staff: a read-only link to one bill."""
 
     bill_id = StringField("Bill number", validators=[DataRequired("Enter a bill number."), Length(max=40)])
-    expires_at = DateTimeLocalField("Expires", format=EXPIRY_FORMATS, validators=[Optional()])
+    expires_at = DateTimeLocalField("Expires", format=EXPIRY_FORMATS, validators=[Optional()], id="bill-expires-at")
 
 
 class ShareBillForm(FlaskForm):

@@ -52,6 +52,8 @@ class SubscriptionForm(OrderForm):
     start_date = StringField("Start date", render_kw={"type": "date"})
     end_date = StringField("End date (optional)", render_kw={"type": "date"})
     draft = BooleanField("Save as a draft (nothing arrives until it is activated)")
+    override_cutoff = BooleanField("Override the cut-off (start on a day already closed)")
+    reason = StringField("Reason (after the cut-off; the delivery boy sees it)", validators=[Length(max=200)])
 
     def pattern_data(self):
         dates = [d for d in (self.dates.data or "").replace(",", " ").split() if d]

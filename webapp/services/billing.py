@@ -88,7 +88,7 @@ def _totals_by_customer(db, month, customer_id=None):
 
 def _subscription_days(db, month, customer_id=None, last_day=None):
     """{customer_id: (paused days, skipped days)} in the month (up to `last_day`, ISO), from the subscriptions'
-    pauses and skips; every customer's, or one's."""
+    pauses, holds and skips; every customer's, or one's."""
     days = [day for day in clock.month_days(month) if last_day is None or clock.iso(day) <= last_day]
     first, last = clock.iso(days[0]), clock.iso(days[-1])
     paused, skipped = defaultdict(set), defaultdict(set)
@@ -96,13 +96,16 @@ def _subscription_days(db, month, customer_id=None, last_day=None):
              "$or": [{"end_date": None}, {"end_date": {"$gte": first}}]}
     if customer_id is not None:
         query["customer_id"] = customer_id
-    for order in db.orders.find(query, {"customer_id": 1, "start_date": 1, "end_date": 1, "pauses": 1, "skips": 1}):
+    fields = {"customer_id": 1, "start_date": 1, "end_date": 1, "pauses": 1, "holds": 1, "skips": 1}
+    for order in db.orders.find(query, fields):
         start = max(first, order["start_date"])
         end = min(last, order.get("end_date") or last)
-        for pause in order.get("pauses") or []:
+        # The order's own pauses and the household's holds (away, or the customer paused; open-ended = no last day).
+        for pause in (order.get("pauses") or []) + (order.get("holds") or []):
+            pause_end = min(end, pause["last_day"] or end)
             for day in days:
                 iso = clock.iso(day)
-                if start <= iso <= end and pause["first_day"] <= iso <= pause["last_day"]:
+                if max(start, pause["first_day"]) <= iso <= pause_end:
                     paused[order["customer_id"]].add(iso)
         for iso in order.get("skips") or {}:
             if start <= iso <= end:

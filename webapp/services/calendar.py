@@ -9,13 +9,13 @@ def customer_calendar(customer_id, month, *, actor):
     """The month view of one customer.
 
     Returns {"month", "days", "products": {id: product}, "orders"}; each day {"date", "entries", "totals":
-    {product_id: qty}, "past", "open", "requests": [open late requests]}, each entry {"order", "state",
-    "quantities", "reason", "editable"} — `editable`: that day's quantities of this order may be changed
+    {product_id: qty}, "past", "open", "requests": [open late requests], "away": the household is away}, each
+    entry {"order", "state", "quantities", "reason", "editable"} — `editable`: that day's quantities of this order may be changed
     (a subscription, neither paused nor skipped by an area, on a day not yet past; the cut-off is checked
     when saving).
     """
     orders.require_access(actor, customer_id)
-    customers.get_customer(customer_id)
+    away_periods = [hold for hold in customers.get_customer(customer_id).get("holds") or [] if hold["kind"] == "away"]
     month = validate.month(month)
     days = clock.month_days(month)
     first, last = days[0].isoformat(), days[-1].isoformat()
@@ -42,8 +42,10 @@ def customer_calendar(customer_id, month, *, actor):
             entries.append({"order": order, **explained, "editable": editable})
             for product_id, qty in explained["quantities"].items():
                 totals[product_id] = totals.get(product_id, 0) + qty
+        iso = day.isoformat()
         cells.append({"date": day, "entries": entries, "totals": totals, "past": day < today,
-                      "open": cutoff.is_open(day), "requests": requests.get(day.isoformat(), [])})
+                      "open": cutoff.is_open(day), "requests": requests.get(iso, []),
+                      "away": any(hold["first_day"] <= iso <= hold["last_day"] for hold in away_periods)})
     product_ids = {item["product_id"] for order in found for item in order["items"]}
     return {"month": month, "days": cells, "products": catalog.products_by_id(product_ids), "orders": found}
 

@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from webapp import clock
 from webapp.db import get_db
 from webapp.services import (
-    STAFF_ROLES, Actor, Conflict, NotFound, ValidationError, accounts, audit, catalog, uow, validate,
+    STAFF_ROLES, Actor, Conflict, NotFound, ValidationError, accounts, audit, away, catalog, cutoff, uow, validate,
 )
 
 STATUSES = ("trial", "active", "paused", "stopped")
@@ -127,6 +127,8 @@ def create_customer(name, phone, address, area, *, delivery_boy_id=None, stop=No
 
     def work(u):
         customer, user = insert_customer(u, details, status, route, prices)
+        if status == "paused":  # his orders, once placed, wait until he is active
+            away.status_effects(u, customer, status, cutoff.first_open_day(), None)
         u.record("customer.create", "customer", customer["_id"],
                  f"Created customer {details['name']} ({details['phone']})")
         return customer, accounts.create_invite(user["_id"], actor=actor)
@@ -241,21 +243,37 @@ def update_own_profile(address, phone, *, actor):
                         summary=f"{customer['name']} changed his profile")
 
 
-def set_status(customer_id, status, *, actor):
-    """trial / active / paused / stopped."""
+def set_status(customer_id, status, *, from_day=None, reason=None, override_cutoff=False, actor):
+    """trial / active / paused / stopped, governing every order of his from `from_day` (default: the first open
+    day): paused holds them until he is active again, stopped ends his subscriptions and cancels his open
+    one-time orders, each with the reason he sees. A closed day needs staff's override with a reason."""
     actor.require(*STAFF_ROLES)
     if status not in STATUSES:
         raise ValidationError("Choose a status.", field="status")
+    customer = get_customer(customer_id)
+    reason = validate.text(reason, "reason", label="Reason", max_length=200, required=False) or None
+    day = cutoff.first_open_day() if from_day in (None, "") else cutoff.change_day(from_day, "from_day", "From")
+    # Paused and stopped are applied again when asked again: customers set so before statuses governed the
+    # orders get their orders held or ended then.
+    governs = customer["status"] != status or status in ("paused", "stopped")
+    overridden = False
+    if governs:
+        overridden = away.check_open(day, actor=actor, override_cutoff=override_cutoff, reason=reason,
+                                     field="from_day")
 
     def work(u):
         before = u.db.customers.find_one_and_update(
-            {"_id": customer_id}, {"$set": {"status": status, "updated_at": clock.now()}}
-        ) if isinstance(customer_id, str) else None
+            {"_id": customer_id, "status": customer["status"]}, {"$set": {"status": status, "updated_at": clock.now()}}
+        )
         if before is None:
-            raise NotFound("No such customer.")
-        if before["status"] != status:
-            u.record("customer.status", "customer", customer_id, f"{before['name']}: {before['status']} → {status}",
-                     changes={"status": {"before": before["status"], "after": status}})
+            raise Conflict("This customer was changed meanwhile. Reload and try again.")
+        effects = away.status_effects(u, before, status, day, reason) if governs else {}
+        if before["status"] != status or any(effects.values()):
+            u.record("customer.status", "customer", customer_id,
+                     f"{before['name']}: {before['status']} → {status} from {day}"
+                     + (f" (after the cut-off: {reason})" if overridden else f": {reason}" if reason else ""),
+                     changes={"status": {"before": before["status"], "after": status}, "from_day": day.isoformat(),
+                              "override_cutoff": overridden, **effects})
         return {**before, "status": status}
 
     return uow.run(actor, work)

@@ -60,7 +60,7 @@ def gate(order, day, change, *, actor, override_cutoff, late_note, late_payload)
     if is_open(day):
         return False
     if actor.has_role("customer"):
-        uow.run(actor, lambda u: _record_late_request(u, order, day, change, late_note, late_payload))
+        uow.run(actor, lambda u: record_late_request(u, order, day, change, late_note, late_payload))
         raise Conflict(f"{cutoff_message(day)} We have noted your request and passed it to our staff and your "
                        "delivery boy; they will confirm it at the door.")
     if not override_cutoff:
@@ -70,7 +70,19 @@ def gate(order, day, change, *, actor, override_cutoff, late_note, late_payload)
     return True
 
 
-def _record_late_request(u, order, day, change, note, payload):
+def record_late_change(u, order, day, note):
+    """Inside the unit of work of a change staff made after the cut-off: a note for that day's stop (status
+    NOTED: already made, nothing for staff to decide)."""
+    now = clock.now()
+    u.db.change_requests.insert_one({
+        "_id": u.new_id("CR"), "order_id": order["_id"], "customer_id": order["customer_id"],
+        "date": day.isoformat(), "change": "override", "payload": {}, "note": note, "status": "NOTED",
+        "created_at": now, "created_by": u.actor.as_doc(), "resolved_at": now, "resolved_by": u.actor.as_doc(),
+    })
+
+
+def record_late_request(u, order, day, change, note, payload):
+    """Inside a unit of work: a customer's change for a closed day, kept for staff and the delivery boy."""
     now = clock.now()
     request = {
         "_id": u.new_id("CR"),

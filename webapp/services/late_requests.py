@@ -12,10 +12,14 @@ from webapp.services import STAFF_ROLES, Conflict, NotFound, orders, uow
 MAX_LIST = 300
 
 
+# What a stop shows: customers' late requests still open, and staff's changes made after the cut-off.
+FOR_THE_DOOR = ["OPEN", "NOTED"]
+
+
 def late_requests_for(customer_ids, day):
-    """Open late requests of these customers for `day`, oldest first (one query; for the round)."""
+    """Late changes of these customers for `day`, oldest first (one query; for the round)."""
     query = {"customer_id": {"$in": list(customer_ids)}, "date": clock.parse_day(day).isoformat(),
-             "status": "OPEN"}
+             "status": {"$in": FOR_THE_DOOR}}
     return list(get_db().change_requests.find(query).sort("created_at", 1))
 
 

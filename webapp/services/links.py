@@ -32,10 +32,19 @@ MAX_LIFETIME_DAYS = 90
 
 
 class InvalidLink(NotFound):
-    """Tampered, truncated, unknown or revoked: one answer, no hint which."""
+    """Tampered, truncated, unknown or used outside its scope: one answer, no hint which."""
 
     def __init__(self):
         super().__init__("This link is not valid.")
+
+
+class RevokedLink(ServiceError):
+    """A genuine link switched off (revoked, or its user deactivated): only its holder can see this answer."""
+    status = 410
+
+    def __init__(self):
+        super().__init__("This link was switched off. Ask the dairy, or the person who shared it with you, "
+                         "for a new one.")
 
 
 class ExpiredLink(ServiceError):
@@ -98,8 +107,8 @@ def out_of_scope(link, what, *, ip):
 
 
 def open_link(token, *, ip, scope=None):
-    """The live link a token names (one read); InvalidLink or ExpiredLink, audited, otherwise. Reads only: the
-    use is counted by `count_use` in the unit of work of what the link then does."""
+    """The live link a token names (one read); InvalidLink, RevokedLink or ExpiredLink, audited, otherwise. Reads
+    only: the use is counted by `count_use` in the unit of work of what the link then does."""
     payload = _payload(token) if isinstance(token, str) and len(token) < 1000 else None
     if payload is None:
         refuse("bad or unknown token", ip=ip, error=InvalidLink())
@@ -107,9 +116,9 @@ def open_link(token, *, ip, scope=None):
     if link is None:
         refuse("unknown link", ip=ip, error=InvalidLink())
     if link.get("revoked_at"):
-        refuse("revoked link", ip=ip, link=link, error=InvalidLink())
+        refuse("revoked link", ip=ip, link=link, error=RevokedLink())
     if _inactive_user(link):
-        refuse("issued by or for a deactivated user", ip=ip, link=link, error=InvalidLink())
+        refuse("issued by or for a deactivated user", ip=ip, link=link, error=RevokedLink())
     if link["expires_at"] <= clock.now():
         refuse("expired link", ip=ip, link=link, error=ExpiredLink())
     if scope is not None and link["scope"] != scope:

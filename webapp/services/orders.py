@@ -12,8 +12,8 @@ from pymongo import ReturnDocument
 from webapp import clock
 from webapp.db import get_db
 from webapp.presentation import describe_pattern
-from webapp.services import (STAFF_ROLES, Conflict, NotFound, ValidationError, area_skips, audit, catalog, customers,
-                             cutoff, order_input, schedule, uow, validate)
+from webapp.services import (STAFF_ROLES, Conflict, NotFound, ValidationError, area_skips, audit, away, catalog,
+                             customers, cutoff, order_input, schedule, uow, validate)
 
 ONE_TIME, SUBSCRIPTION = "ONE_TIME", "SUBSCRIPTION"
 KINDS = (ONE_TIME, SUBSCRIPTION)
@@ -72,8 +72,12 @@ def _earliest_for(actor):
     return cutoff.first_open_day() if actor.has_role("customer") else None
 
 
-def create_subscription(customer_id, items, pattern, start_date, end_date=None, *, draft=False, actor):
-    """A recurring order (ACTIVE, or DRAFT when `draft`); returns the order."""
+def create_subscription(customer_id, items, pattern, start_date, end_date=None, *, draft=False,
+                        override_cutoff=False, reason=None, actor):
+    """A recurring order (ACTIVE, or DRAFT when `draft`); returns the order.
+
+    Staff starting it on a day already closed must tick the override and say why; the delivery boy then sees it
+    on that stop as a late change."""
     require_access(actor, customer_id)
     errors = validate.Errors()
     customer = errors.check("customer_id", order_input.clean_customer, customer_id)
@@ -92,6 +96,12 @@ def create_subscription(customer_id, items, pattern, start_date, end_date=None, 
     except ValidationError as error:
         errors.add(error.field or "pattern", error.message)
     errors.raise_if_any()
+    overridden = False
+    # The system (command line, demo seeding) sets up past and present business without a sign.
+    if not draft and not actor.is_system and not cutoff.is_open(start):
+        reason = validate.text(reason, "reason", label="Reason", max_length=200, required=False) or None
+        overridden = away.check_open(start, actor=actor, override_cutoff=override_cutoff, reason=reason,
+                                     field="start_date")
     skips = area_skips.skips_for_new_subscription(customer, start)
 
     def work(u):
@@ -109,15 +119,20 @@ def create_subscription(customer_id, items, pattern, start_date, end_date=None, 
             "overrides": {},
             "pauses": [],
             "skips": skips,
+            "holds": away.holds_for_new_order(customer, start.isoformat()),
             "stopped_on": None,
             "created_at": now,
             "created_by": actor.as_doc(),
             "updated_at": now,
         }
         u.db.orders.insert_one(order)
-        u.record("order.create", "order", order["_id"],
-                 f"Subscription for {customer['name']}: {describe_pattern(cleaned_pattern)} from {start}",
+        u.record(_action(overridden, "create"), "order", order["_id"],
+                 f"Subscription for {customer['name']}: {describe_pattern(cleaned_pattern)} from {start}"
+                 + (f" (after the cut-off: {reason})" if overridden else ""),
                  changes={"items": _items_summary(cleaned_items), "source": order["source"]})
+        if overridden:
+            cutoff.record_late_change(u, order, start, f"New subscription from {start.strftime('%a %d %b')}, "
+                                                       f"added after the cut-off: {reason}")
         return order
 
     return uow.run(actor, work)
@@ -143,6 +158,7 @@ def create_one_time_order(customer_id, items, delivery_date, *, actor):
             "source": source_of(actor),
             "status": "PENDING",
             "delivery_date": day.isoformat(),
+            "holds": away.holds_for_new_order(customer, day.isoformat()),
             "created_at": now,
             "created_by": actor.as_doc(),
             "updated_at": now,
@@ -200,6 +216,9 @@ def set_quantity(order_id, day, items, *, override_cutoff=False, actor):
     state = schedule.explain(order, day)
     if state["state"] == schedule.SKIPPED and (order.get("skips") or {}).get(day.isoformat()):
         raise Conflict(f"There are no deliveries that day: {state['reason']}.")
+    hold = schedule.in_hold(order, day)
+    if hold is not None:
+        raise Conflict(f"Nothing is delivered to this home that day ({hold['reason']}).")
     if state["state"] == schedule.PAUSED:
         raise Conflict("The subscription is paused that day; resume it first.")
     names = catalog.products_by_id(list(quantities))
@@ -250,6 +269,14 @@ def pause(order_id, first_day, last_day=None, *, reason=None, override_cutoff=Fa
         other_last = clock.parse_day(other_last) if other_last else None
         if (last is None or other_first <= last) and (other_last is None or first <= other_last):
             raise Conflict("It is already paused for some of these days; resume or change that pause first.")
+    # A customer's pause reaching past the closed days pauses the open ones at once; only the closed days
+    # wait for staff as a late request.
+    closed_part = None
+    if actor.has_role("customer") and not cutoff.is_open(first):
+        open_from = cutoff.first_open_day()
+        if last is None or last >= open_from:
+            closed_part = (first, open_from - timedelta(days=1))
+            first = open_from
     until = last.strftime("%a %d %b") if last else "further notice"
     overridden = cutoff.gate(order, first, "pause", actor=actor, override_cutoff=override_cutoff,
                              late_note=f"Asked to pause from {first.strftime('%a %d %b')} to {until} — "
@@ -266,6 +293,13 @@ def pause(order_id, first_day, last_day=None, *, reason=None, override_cutoff=Fa
             update["$set"] = {"status": "PAUSED"}
         updated = _update(u, order, update, expect={"pauses": order.get("pauses") or [], "status": order["status"]})
         u.record(_action(overridden, "pause"), "order", order["_id"], summary, changes=entry)
+        if closed_part:
+            late_first, late_last = closed_part
+            cutoff.record_late_request(
+                u, order, late_first, "pause",
+                f"Asked to pause from {late_first.strftime('%a %d %b')} to {late_last.strftime('%a %d %b')} — "
+                "confirm before delivering",
+                {"first_day": late_first.isoformat(), "last_day": late_last.isoformat()})
         return updated
 
     return uow.run(actor, work)

@@ -8,14 +8,14 @@ a constant number of indexed queries, whatever the number of stops.
 from webapp import clock
 from webapp.db import get_db
 from webapp.services import STAFF_ROLES, NotFound, schedule, validate
-from webapp.services.late_requests import late_requests_for
+from webapp.services.late_requests import FOR_THE_DOOR, late_requests_for
 
 CUSTOMER_FIELDS = {"name": 1, "phone": 1, "address": 1, "area": 1, "delivery_boy_id": 1, "stop": 1, "status": 1,
                    "custom_prices": 1}
 PRODUCT_FIELDS = {"name": 1, "unit": 1, "price_paise": 1}
 # What the schedule engine reads of an order: enough for a day's progress, without who created it when.
 ENGINE_FIELDS = {"kind": 1, "status": 1, "customer_id": 1, "items": 1, "pattern": 1, "start_date": 1, "end_date": 1,
-                 "stopped_on": 1, "overrides": 1, "pauses": 1, "skips": 1, "delivery_date": 1}
+                 "stopped_on": 1, "overrides": 1, "pauses": 1, "holds": 1, "skips": 1, "delivery_date": 1}
 RUNNING = ("ACTIVE", "PAUSED", "STOPPED")  # a stopped subscription still ran before its stop date
 BATCH = 10_000  # one batch for a whole round: round trips do not grow with the stops
 IN_LIMIT = 2_000
@@ -234,7 +234,7 @@ def day_overview(day, *, area=None, actor):
 def stop_pipeline(customer_id, day):
     """One aggregate that brings everything a stop needs: the customer, his running subscriptions and that day's
     one-time orders, that day's deliveries, his bills of the month (delivery ids only: is a delivery billed?),
-    open late requests, and the product list. Equality lookups only: the embedded server
+    late changes for the door, and the product list. Equality lookups only: the embedded server
     answers an `$or` or an uncorrelated `$match` lookup by scanning."""
     iso = day.isoformat()
     month = clock.month_of(day)
@@ -250,7 +250,8 @@ def stop_pipeline(customer_id, day):
         {"$lookup": {"from": "bills", "localField": "_id", "foreignField": "customer_id", "as": "bills",
                      "pipeline": [{"$match": {"month": month}}, {"$project": {"lines.delivery_id": 1}}]}},
         {"$lookup": {"from": "change_requests", "localField": "_id", "foreignField": "customer_id", "as": "requests",
-                     "pipeline": [{"$match": {"date": iso, "status": "OPEN"}}, {"$sort": {"created_at": 1}}]}},
+                     "pipeline": [{"$match": {"date": iso, "status": {"$in": FOR_THE_DOOR}}},
+                                  {"$sort": {"created_at": 1}}]}},
         {"$lookup": {"from": "products", "pipeline": [{"$project": PRODUCT_FIELDS}], "as": "products"}},
     ]
 

@@ -4,7 +4,8 @@ Pure: `quantity_on(order, day)` reads nothing but the order document it is given
 dates, overrides, pauses, skips), so the calendar, the round, confirmation checks, supplier demand
 and billing checks all agree, and its property tests need no database.
 Precedence, strongest first: cancellation / draft / stop / start and end dates,
-area-wide skips, pauses, per-date overrides, the pattern.
+area-wide skips, the household's holds (away, or the customer paused; copied onto each of his orders,
+one-time ones too), pauses, per-date overrides, the pattern.
 """
 from datetime import timedelta
 
@@ -47,6 +48,15 @@ def in_pause(order, day):
     return None
 
 
+def in_hold(order, day):
+    """The household hold (away, or the customer paused) covering `day` (last_day None = open-ended), or None."""
+    for hold in order.get("holds") or []:
+        first, last = _day(hold["first_day"]), _day(hold.get("last_day"))
+        if first <= day and (last is None or day <= last):
+            return hold
+    return None
+
+
 def within_term(order, day):
     """True when the subscription runs on `day`: started, not ended, not stopped, not a draft."""
     if order.get("status") == "DRAFT":
@@ -69,6 +79,9 @@ def explain(order, day):
     if order["kind"] == "ONE_TIME":
         if order.get("status") == "CANCELLED" or order.get("delivery_date") != day.isoformat():
             return {"state": OUTSIDE, "quantities": {}, "reason": None}
+        hold = in_hold(order, day)
+        if hold is not None:
+            return {"state": PAUSED, "quantities": {}, "reason": hold.get("reason")}
         return {"state": DUE, "quantities": _positive(_item_quantities(order)), "reason": None}
 
     if not within_term(order, day):
@@ -77,7 +90,7 @@ def explain(order, day):
     skip = (order.get("skips") or {}).get(key)
     if skip:
         return {"state": SKIPPED, "quantities": {}, "reason": skip.get("reason")}
-    pause = in_pause(order, day)
+    pause = in_hold(order, day) or in_pause(order, day)
     if pause is not None:
         return {"state": PAUSED, "quantities": {}, "reason": pause.get("reason")}
     quantities = _item_quantities(order) if pattern_matches(order, day) else {}

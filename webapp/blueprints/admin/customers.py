@@ -1,15 +1,16 @@
 """The customer master for staff: list and search, create (with invite link), edit, status, route, prices."""
-from flask import render_template, request, url_for
+from flask import flash, render_template, request, url_for
 
 from webapp import htmx
 from webapp.blueprints.admin import bp
 from webapp.forms import apply_service_error
 from webapp.forms.customers import (
-    CustomerFilterForm, CustomerForm, NewCustomerForm, RouteForm, StatusForm, custom_prices_form,
+    AwayChangeForm, AwayForm, CustomerFilterForm, CustomerForm, NewCustomerForm, RouteForm, StatusForm, away_forms,
+    custom_prices_form,
 )
 from webapp.net import current_actor
 from webapp.security import allow
-from webapp.services import ValidationError, accounts, catalog, customers
+from webapp.services import Conflict, ValidationError, accounts, away, catalog, customers
 
 
 @bp.get("/customers")
@@ -41,14 +42,18 @@ def new_customer():
     return render_template("admin/customers/new.html", form=form), 422 if form.errors else 200
 
 
-def customer_page(customer_id, status=200, **forms):
+def customer_page(customer_id, status=200, away_failed=None, **forms):
     """The customer page; a form that failed is passed in so its errors show by its fields."""
     details = customers.customer_details(customer_id, actor=current_actor())
     customer = details["customer"]
-    forms.setdefault("status_form", StatusForm(formdata=None, data=customer))
+    forms.setdefault("status_form", StatusForm(formdata=None, data={"status": customer["status"]}))
     forms.setdefault("route_form", RouteForm(formdata=None, data=customer, boys=details["boys"]))
     forms.setdefault("prices_form", custom_prices_form([p["product"] for p in details["prices"]], customer))
-    return render_template("admin/customers/show.html", **details, **forms), status
+    periods = away.away_periods(customer_id, actor=current_actor())
+    away_section = {**away_forms(periods, away_failed), "away_who": customer["name"], "may_override": True,
+                    "away": {"new": "admin.customer_away", "change": "admin.customer_change_away",
+                             "args": {"customer_id": customer_id}}}
+    return render_template("admin/customers/show.html", **details, **forms, **away_section), status
 
 
 @bp.get("/customers/<customer_id>")
@@ -78,9 +83,49 @@ def customer_status(customer_id):
     """Change the status: trial, active, paused, stopped."""
     form = StatusForm()
     if form.validate_on_submit():
-        customers.set_status(customer_id, form.status.data, actor=current_actor())
+        try:
+            changed = customers.set_status(customer_id, form.status.data, from_day=form.from_day.data,
+                                           reason=form.reason.data, override_cutoff=form.override_cutoff.data,
+                                           actor=current_actor())
+        except (ValidationError, Conflict) as error:
+            apply_service_error(form, error)
+            return customer_page(customer_id, error.status, status_form=form)
+        flash(f"{changed['name']} is now {changed['status']}.")
         return htmx.redirect_after_post(url_for("admin.customer", customer_id=customer_id))
     return customer_page(customer_id, 422, status_form=form)
+
+
+@bp.post("/customers/<customer_id>/away")
+def customer_away(customer_id):
+    """Away from … to …: no deliveries to the household those days."""
+    form = AwayForm(prefix="away")
+    if form.validate_on_submit():
+        try:
+            away.set_away(customer_id, form.first_day.data, form.last_day.data, reason=form.reason.data,
+                          override_cutoff=form.override_cutoff.data, actor=current_actor())
+        except (ValidationError, Conflict) as error:
+            apply_service_error(form, error)
+            return customer_page(customer_id, error.status, away_failed={"new": form})
+        flash("The days away are saved: nothing is delivered to the household those days.")
+        return htmx.redirect_after_post(url_for("admin.customer", customer_id=customer_id))
+    return customer_page(customer_id, 422, away_failed={"new": form})
+
+
+@bp.post("/customers/<customer_id>/away/change")
+def customer_change_away(customer_id):
+    """Move the day the household is back, or call the trip off (the period's form is prefixed by its id)."""
+    hold_id = request.form.get("hold_id", "")
+    form = AwayChangeForm(prefix=hold_id)
+    if form.validate_on_submit():
+        try:
+            away.change_away(customer_id, hold_id, form.back_on(), reason=form.reason.data,
+                             override_cutoff=form.override_cutoff.data, actor=current_actor())
+        except (ValidationError, Conflict) as error:
+            apply_service_error(form, error)
+            return customer_page(customer_id, error.status, away_failed={hold_id: form})
+        flash("The days away are changed.")
+        return htmx.redirect_after_post(url_for("admin.customer", customer_id=customer_id))
+    return customer_page(customer_id, 422, away_failed={hold_id: form})
 
 
 @bp.post("/customers/<customer_id>/route")

@@ -112,7 +112,8 @@ def new_subscription(customer_id):
         try:
             created = orders.create_subscription(customer["_id"], form.item_list(), form.pattern_data(),
                                                  form.start_date.data, form.end_date.data or None,
-                                                 draft=form.draft.data, actor=current_actor())
+                                                 draft=form.draft.data, override_cutoff=form.override_cutoff.data,
+                                                 reason=form.reason.data, actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:

@@ -3,19 +3,43 @@
 Staff see the same calendar (admin.customer_orders) through `order_actions.calendar_context` and the
 same partials (templates/orders/_calendar.html).
 """
-from flask import redirect, request, url_for
+from datetime import timedelta
+
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp import clock, htmx
 from webapp.blueprints.customer import bp
 from webapp.blueprints.order_actions import calendar_context
 from webapp.forms import apply_service_error
+from webapp.forms.customers import AwayChangeForm, AwayForm, away_forms
 from webapp.forms.orders import DayForm
 from webapp.net import current_actor
-from webapp.services import Conflict, ValidationError, orders
+from webapp.presentation import format_day
+from webapp.services import Conflict, ValidationError, away, orders
 
 CUSTOMER_CALENDAR = {"month": "customer.calendar", "day": "customer.calendar_day", "set": "customer.set_day",
                      "order": None, "args": {}}
+CUSTOMER_AWAY = {"new": "customer.set_away", "change": "customer.change_away", "args": {}}
+
+
+def away_context(failed=None):
+    """The away section of my calendar page."""
+    periods = away.away_periods(current_user.customer_id, actor=current_actor())
+    return {**away_forms(periods, failed), "away": CUSTOMER_AWAY, "away_who": "you"}
+
+
+def away_message(hold):
+    back_on = clock.parse_day(hold["last_day"]) + timedelta(days=1)
+    return (f"Away {format_day(hold['first_day'])} to {format_day(hold['last_day'])}: nothing is delivered those "
+            f"days; deliveries start again on {format_day(back_on)}.")
+
+
+def calendar_page(status, failed):
+    """My calendar page with the away form that failed, its errors by its fields."""
+    month = request.args.get("month") or clock.month_of(clock.today())
+    context = calendar_context(current_user.customer_id, month, CUSTOMER_CALENDAR, actor=current_actor())
+    return render_template("customer/calendar/index.html", **context, **away_context(failed)), status
 
 
 @bp.get("/calendar")
@@ -23,7 +47,40 @@ def calendar():
     """My month: what arrives each day."""
     month = request.args.get("month") or clock.month_of(clock.today())
     context = calendar_context(current_user.customer_id, month, CUSTOMER_CALENDAR, actor=current_actor())
-    return htmx.render("customer/calendar/index.html", "orders/_calendar.html", **context)
+    return htmx.render("customer/calendar/index.html", "orders/_calendar.html", **context, **away_context())
+
+
+@bp.post("/away")
+def set_away():
+    """Away from … to …: no deliveries to my home those days."""
+    form = AwayForm(prefix="away")
+    if form.validate_on_submit():
+        try:
+            hold = away.set_away(current_user.customer_id, form.first_day.data, form.last_day.data,
+                                 reason=form.reason.data, actor=current_actor())
+        except (ValidationError, Conflict) as error:
+            apply_service_error(form, error)
+            return calendar_page(error.status, {"new": form})
+        flash(away_message(hold))
+        month = clock.month_of(clock.parse_day(hold["first_day"]))
+        return htmx.redirect_after_post(url_for("customer.calendar", month=month))
+    return calendar_page(422, {"new": form})
+
+
+@bp.post("/away/change")
+def change_away():
+    """Move the day I am back, or call the trip off (the period's form is prefixed by its id)."""
+    hold_id = request.form.get("hold_id", "")
+    form = AwayChangeForm(prefix=hold_id)
+    if form.validate_on_submit():
+        try:
+            hold = away.change_away(current_user.customer_id, hold_id, form.back_on(), actor=current_actor())
+        except (ValidationError, Conflict) as error:
+            apply_service_error(form, error)
+            return calendar_page(error.status, {hold_id: form})
+        flash(away_message(hold) if hold else "Your time away is called off: deliveries go on as usual.")
+        return htmx.redirect_after_post(url_for("customer.calendar"))
+    return calendar_page(422, {hold_id: form})
 
 
 @bp.get("/calendar/<day>")

@@ -21,21 +21,37 @@ def round_page():
     day = DayForm(request.args).day()
     context = rounds.round_view(current_user.id, day, actor=current_actor())
     return htmx.render("delivery/round/round.html", "delivery/round/_round.html", confirm_url=boy_confirm_url(day),
-                       day_nav=day_nav(day, "delivery.round_page"), form=ConfirmStopForm(), **context)
+                       day_nav=day_nav(day, "delivery.round_page"), form=ConfirmStopForm(), form_on_demand=True,
+                       **context)
+
+
+@bp.get("/round/<customer_id>/<date>/confirm")
+def stop_form(customer_id, date):
+    """The "partly / not delivered" form of one stop, fetched when it is opened (without script: the stop's page)."""
+    view = rounds.stop_view(customer_id, date, delivery_boy_id=current_user.id, actor=current_actor())
+    return render_stop_form(view, boy_confirm_url(view["day"]), url_for("delivery.round_page", date=date))
+
+
+def render_stop_form(view, confirm_url, back_url):
+    """A stop's confirmation form: the fields alone for htmx, else the stop's own page with the form open."""
+    return htmx.render("delivery/round/stop_page.html", "delivery/round/_stop_more.html",
+                       form=ConfirmStopForm(formdata=None), confirm_url=confirm_url, back_url=back_url, **view)
 
 
 @bp.post("/round/<customer_id>/<date>/confirm")
 def confirm_stop(customer_id, date):
     """Confirm one stop (in full, partly, not delivered); htmx gets the stop back in place."""
     return confirm_and_render(current_user.id, customer_id, date, current_actor(), boy_confirm_url,
-                              "delivery.round_page", {})
+                              "delivery.round_page", {}, form_on_demand=True)
 
 
-def confirm_and_render(boy_id, customer_id, date, who, confirm_url, round_endpoint, round_values):
+def confirm_and_render(boy_id, customer_id, date, who, confirm_url, round_endpoint, round_values, *,
+                       form_on_demand=False):
     """The confirm action shared by the delivery boy's and the staff's round pages.
 
     Success: a plain form is redirected (303) to the round; htmx gets the stop in place (the page counts
     its progress from the stops it shows). Bad input: the stop again with its errors, status 422.
+    `form_on_demand`: the round answers a GET of the confirm URL with the stop's form (see _stop.html).
     """
     form = ConfirmStopForm()
     errors = {}
@@ -59,5 +75,5 @@ def confirm_and_render(boy_id, customer_id, date, who, confirm_url, round_endpoi
         view = rounds.stop_view(customer_id, date, delivery_boy_id=boy_id, actor=who)
     return htmx.render("delivery/round/stop_page.html", "delivery/round/_stop.html",
                        status=422 if errors else 200, form=form, errors=errors, values=request.form,
-                       confirm_url=confirm_url(view["day"]),
+                       confirm_url=confirm_url(view["day"]), form_on_demand=form_on_demand,
                        back_url=url_for(round_endpoint, date=date, **round_values), **view)
