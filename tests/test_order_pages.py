@@ -49,7 +49,7 @@ def test_customer_skips_a_day_in_place(client, login_as, subscriber, milk):
             f"{sub['_id']}-items-0-product_id": milk["_id"], f"{sub['_id']}-items-0-qty": "2",
             f"{sub['_id']}-skip": "y"})
         assert response.status_code == 200 and b"<html" not in response.data
-        assert b"Saved." in response.data
+        assert "Skipped Thu 12 Mar — ₹60.00 less this month" in response.get_data(as_text=True)
     assert schedule.quantity_on(orders.get_order(sub["_id"]), date(2026, 3, 12)) == {}
 
 
@@ -180,7 +180,8 @@ def test_staff_customer_calendar_and_override(client, login_as, subscriber, milk
         assert refused.status_code == 409 and b"override" in refused.data
         done = client.post(f"/staff/orders/{sub['_id']}/day/2026-03-12", htmx=True,
                            data={**data, f"{sub['_id']}-override_cutoff": "y"})
-        assert done.status_code == 200 and b"Saved." in done.data
+        assert done.status_code == 200
+        assert "Thu 12 Mar: 4 × Toned milk (was 2) — ₹60.00 more this month" in done.get_data(as_text=True)
     assert schedule.quantity_on(orders.get_order(sub["_id"]), date(2026, 3, 12)) == {milk["_id"]: 4}
     assert db.audit_log.count_documents({"action": "order.override_cutoff"}) == 1
 

@@ -4,6 +4,7 @@ from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.forms import FlaskForm
+from webapp.presentation import format_rupees
 
 ITEM_ROWS = 3
 PATTERN_CHOICES = [("daily", "Every day"), ("alternate", "Every second day"), ("weekly", "On chosen weekdays"),
@@ -28,9 +29,11 @@ class OrderForm(FlaskForm):
 
     items = FieldList(FormField(ItemForm), min_entries=ITEM_ROWS, max_entries=ITEM_ROWS)
 
-    def __init__(self, *args, products=(), **kwargs):
+    def __init__(self, *args, products=(), prices=None, **kwargs):
+        """`prices`: {product_id: paise} the customer pays, when it is his own form (else the list prices)."""
         super().__init__(*args, **kwargs)
-        choices = [("", "— choose —")] + [(p["_id"], f"{p['name']} ({p['unit']})") for p in products]
+        choices = [("", "— choose —")] + [(p["_id"], f"{p['name']} ({p['unit']}) — {price_text(p, prices)}")
+                                          for p in products]
         for entry in self.items.entries:
             entry.product_id.choices = choices
 
@@ -38,6 +41,14 @@ class OrderForm(FlaskForm):
         """[{product_id, qty}] from the filled lines (a line without a product is ignored)."""
         return [{"product_id": entry.product_id.data, "qty": entry.qty.data}
                 for entry in self.items.entries if entry.product_id.data]
+
+
+def price_text(product, prices):
+    """'₹30.00 each', or '₹28.00 each, your price (list ₹30.00)'."""
+    own = (prices or {}).get(product["_id"], product["price_paise"])
+    if own == product["price_paise"]:
+        return f"{format_rupees(own)} each"
+    return f"{format_rupees(own)} each, your price (list {format_rupees(product['price_paise'])})"
 
 
 class OneTimeOrderForm(OrderForm):

@@ -226,7 +226,7 @@ def change_password(current_password, new_password, *, actor):
     """The signed-in person's new password, under the policy; ends every open session (his other devices
     too). Returns the updated login, to start this device's new session with."""
     if actor.kind != "user":
-        raise Forbidden("Only a signed-in person can change his password.")
+        raise Forbidden("Only a signed-in person can change a password.")
     user = get_user(actor.id)
     errors = validate.Errors()
     if not (user.get("password_hash") and off_the_event_loop(check_password_hash, user["password_hash"], current_password or "")):

@@ -8,14 +8,17 @@ from webapp.services import catalog, customers, cutoff, orders, schedule, valida
 def customer_calendar(customer_id, month, *, actor):
     """The month view of one customer.
 
-    Returns {"month", "days", "products": {id: product}, "orders"}; each day {"date", "entries", "totals":
-    {product_id: qty}, "past", "open", "requests": [open late requests], "away": the household is away}, each
+    Returns {"month", "days", "products": {id: product}, "labels": {id: short name}, "prices": {id: his unit
+    price in paise}, "booked_paise", "so_far_paise", "orders"}; each day {"date", "entries", "totals":
+    {product_id: qty}, "past", "open", "closes_on": the business day its changes close (at the cut-off hour),
+    "requests": [open late requests], "away": the household is away}, each
     entry {"order", "state", "quantities", "reason", "editable"} — `editable`: that day's quantities of this order may be changed
     (a subscription, neither paused nor skipped by an area, on a day not yet past; the cut-off is checked
     when saving).
     """
     orders.require_access(actor, customer_id)
-    away_periods = [hold for hold in customers.get_customer(customer_id).get("holds") or [] if hold["kind"] == "away"]
+    customer = customers.get_customer(customer_id)
+    away_periods = [hold for hold in customer.get("holds") or [] if hold["kind"] == "away"]
     month = validate.month(month)
     days = clock.month_days(month)
     first, last = days[0].isoformat(), days[-1].isoformat()
@@ -44,10 +47,60 @@ def customer_calendar(customer_id, month, *, actor):
                 totals[product_id] = totals.get(product_id, 0) + qty
         iso = day.isoformat()
         cells.append({"date": day, "entries": entries, "totals": totals, "past": day < today,
-                      "open": cutoff.is_open(day), "requests": requests.get(iso, []),
+                      "open": cutoff.is_open(day),
+                      "closes_on": cutoff.cutoff_for(day).astimezone(clock.business_tz()).date(),
+                      "requests": requests.get(iso, []),
                       "away": any(hold["first_day"] <= iso <= hold["last_day"] for hold in away_periods)})
     product_ids = {item["product_id"] for order in found for item in order["items"]}
-    return {"month": month, "days": cells, "products": catalog.products_by_id(product_ids), "orders": found}
+    products = catalog.products_by_id(product_ids)
+    prices = {product_id: customers.unit_price(customer, product) for product_id, product in products.items()}
+    return {"month": month, "days": cells, "products": products, "labels": short_labels(products.values()),
+            "prices": prices, "orders": found,
+            "booked_paise": sum(booked_paise(cell["totals"], prices) for cell in cells),
+            "so_far_paise": sum(booked_paise(cell["totals"], prices) for cell in cells if cell["date"] <= today)}
+
+
+def month_so_far(customer_id, products, *, actor):
+    """For an order form: {"month", "booked_paise", "so_far_paise" (this month at his prices, all of it / up to
+    today), "prices": {product_id: his unit price} for `products`}."""
+    month = customer_calendar(customer_id, clock.month_of(clock.today()), actor=actor)
+    customer = customers.get_customer(customer_id)
+    return {"month": month["days"][0]["date"], "booked_paise": month["booked_paise"],
+            "so_far_paise": month["so_far_paise"],
+            "prices": {product["_id"]: customers.unit_price(customer, product) for product in products}}
+
+
+def booked_paise(quantities, prices):
+    """What {product_id: qty} costs at the customer's prices."""
+    return sum(qty * prices.get(product_id, 0) for product_id, qty in quantities.items())
+
+
+def day_change(before, after, order_id, prices):
+    """What saving one order's day changed, for the customer's message: {"skipped", "lines": [{"product_id",
+    "qty", "was"}] (only the products whose quantity moved), "delta_paise"}; `before`/`after` are calendar days."""
+    def quantities(cell):
+        return next((entry["quantities"] for entry in cell["entries"] if entry["order"]["_id"] == order_id), {})
+    was, now = quantities(before), quantities(after)
+    lines = [{"product_id": product_id, "qty": now.get(product_id, 0), "was": was.get(product_id, 0)}
+             for product_id in sorted(set(was) | set(now)) if now.get(product_id, 0) != was.get(product_id, 0)]
+    return {"skipped": bool(was) and not now, "lines": lines,
+            "delta_paise": booked_paise(now, prices) - booked_paise(was, prices)}
+
+
+def short_labels(products):
+    """{product_id: the shortest leading words of its name that no other product's name shares} — what fits a
+    phone's day cell and still tells "Toned milk 500 ml" from "Toned milk 1 L"."""
+    words = {product["_id"]: product["name"].split() for product in products}
+    labels = {}
+    for product_id, own in words.items():
+        others = [other for other_id, other in words.items() if other_id != product_id]
+        count = 1
+        while count < len(own) and any(other[:count] == own[:count] for other in others):
+            count += 1
+        if own[count - 1].replace(".", "").isdigit() and count < len(own):
+            count += 1  # "1 L", not a bare "1"
+        labels[product_id] = " ".join(own[:count])
+    return labels
 
 
 def calendar_day(customer_id, day, *, actor):

@@ -258,7 +258,7 @@ def create_bill_link(bill_id, *, actor, expires_at=None):
         raise ValidationError("No such bill.", field="bill_id")
     login = get_db().users.find_one({"customer_id": bill["customer_id"]}, {"active": 1})
     if login is not None and login.get("active") is False:
-        raise ValidationError("This customer's login is deactivated: his bill cannot be shared.", field="bill_id")
+        raise ValidationError("This customer's login is deactivated, so this bill cannot be shared.", field="bill_id")
     default = clock.now() + timedelta(days=current_app.config["BILL_LINK_DAYS"])
     expires_at = _clean_expiry(expires_at, default)
 
@@ -299,7 +299,8 @@ def revoke(link_id, *, actor):
 
 
 def live_links(*, actor, delivery_boy_id=None):
-    """Links neither revoked nor expired, soonest expiry first, each with its `url`.
+    """Links neither revoked nor expired, soonest expiry first, each with its `url`, `label` and the
+    `recipient_phone` a WhatsApp share goes to (None when the app cannot know who receives it).
 
     Staff see every link (or one delivery boy's); a delivery boy sees the links of his own round."""
     if actor.has_role("delivery_boy"):
@@ -310,23 +311,35 @@ def live_links(*, actor, delivery_boy_id=None):
     if delivery_boy_id:
         query.update(scope="round", delivery_boy_id=delivery_boy_id)
     links = list(get_db().shared_links.find(query).sort("expires_at", 1).limit(500))
-    names = _names([link["delivery_boy_id"] for link in links], "users")
-    names.update(_names([link["customer_id"] for link in links], "customers"))
+    people = _people([link["delivery_boy_id"] for link in links], "users")
+    people.update(_people([link["customer_id"] for link in links], "customers"))
     for link in links:
+        subject = people.get(link["delivery_boy_id"] if link["scope"] == "round" else link["customer_id"], {})
         link["url"] = link_url(link)
         link["label"] = (
-            f"{names.get(link['delivery_boy_id'], link['delivery_boy_id'])}'s round"
+            f"{subject.get('name', link['delivery_boy_id'])}'s round"
             if link["scope"] == "round"
-            else f"Bill {link['bill_id']} ({names.get(link['customer_id'], link['customer_id'])})"
+            else f"Bill {link['bill_id']} ({subject.get('name', link['customer_id'])})"
         )
+        link["recipient_phone"] = _recipient_phone(link, subject, actor)
     return links
 
 
-def _names(ids_, collection):
+def _recipient_phone(link, subject, actor):
+    """Whom a WhatsApp share of a live link goes to, when the app knows: a bill to its customer, a round shared by
+    staff to its delivery boy. A delivery boy shares his round with someone the app does not know (a relief
+    driver), so no number."""
+    if link["scope"] == "round" and actor.has_role("delivery_boy"):
+        return None
+    return subject.get("phone") or None
+
+
+def _people(ids_, collection):
+    """{id: {"name", "phone"}} of the users or customers named."""
     wanted = sorted({i for i in ids_ if i})
     if not wanted:
         return {}
-    return {doc["_id"]: doc["name"] for doc in get_db()[collection].find({"_id": {"$in": wanted}}, {"name": 1})}
+    return {doc["_id"]: doc for doc in get_db()[collection].find({"_id": {"$in": wanted}}, {"name": 1, "phone": 1})}
 
 
 def _check_day(link, day, *, ip):

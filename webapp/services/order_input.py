@@ -15,7 +15,7 @@ def clean_customer(customer_id):
     except NotFound:
         raise ValidationError("No such customer.", field="customer_id") from None
     if customer.get("status") == "stopped":
-        raise ValidationError("This customer is stopped; restart him before ordering.", field="customer_id")
+        raise ValidationError("This customer is stopped; set them active before ordering.", field="customer_id")
     return customer
 
 

@@ -2,11 +2,12 @@
 a customer's orders and calendar (loaded into the customer page), area-wide skips and late requests."""
 from functools import partial
 
-from flask import render_template, request, url_for
+from flask import flash, render_template, request, url_for
 
 from webapp import clock, htmx
 from webapp.blueprints import order_actions
 from webapp.blueprints.admin import bp
+from webapp.blueprints.order_messages import save_day
 from webapp.blueprints.order_actions import calendar_context
 from webapp.forms import apply_service_error
 from webapp.forms.orders import (AreaSkipForm, DayForm, OneTimeOrderForm, OrderFilterForm, OverrideForm, PauseForm,
@@ -173,16 +174,17 @@ def set_day(order_id, day):
     status, message = 200, None
     if form.validate_on_submit():
         try:
-            orders.set_quantity(order_id, day, form.item_list(), override_cutoff=form.override_cutoff.data,
-                                actor=current_actor())
+            message = save_day(order["customer_id"], order_id, day, form.item_list(),
+                               override_cutoff=form.override_cutoff.data, actor=current_actor())
         except (ValidationError, Conflict) as error:
             apply_service_error(form, error)
             status = error.status
         else:
             if not htmx.is_htmx():
+                flash(message)
                 return htmx.redirect_after_post(url_for("admin.customer_orders", customer_id=order["customer_id"],
                                                         month=day[:7]))
-            message, form = "Saved.", None
+            form = None
     else:
         status = 422
     cid = order["customer_id"]

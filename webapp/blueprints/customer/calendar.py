@@ -15,8 +15,9 @@ from webapp.forms import apply_service_error
 from webapp.forms.customers import AwayChangeForm, AwayForm, away_forms
 from webapp.forms.orders import DayForm
 from webapp.net import current_actor
+from webapp.blueprints.order_messages import save_day
 from webapp.presentation import format_day
-from webapp.services import Conflict, ValidationError, away, orders
+from webapp.services import Conflict, ValidationError, away
 
 CUSTOMER_CALENDAR = {"month": "customer.calendar", "day": "customer.calendar_day", "set": "customer.set_day",
                      "order": None, "args": {}}
@@ -97,14 +98,14 @@ def set_day(order_id, day):
     status, message = 200, None
     if form.validate_on_submit():
         try:
-            orders.set_quantity(order_id, day, form.item_list(), actor=current_actor())
+            message = save_day(current_user.customer_id, order_id, day, form.item_list(), actor=current_actor())
         except (ValidationError, Conflict) as error:
             apply_service_error(form, error)
             status = error.status
         else:
             if not htmx.is_htmx():
+                flash(message)
                 return redirect(url_for("customer.calendar_day", day=day), code=303)
-            message = "Saved."
             form = None
     else:
         status = 422

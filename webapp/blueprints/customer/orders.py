@@ -1,16 +1,18 @@
 """The customer's own orders: list, place a subscription or a one-time order, pause, resume, stop, cancel."""
 from functools import partial
 
-from flask import render_template, url_for
+from flask import flash, render_template, url_for
 from flask_login import current_user
 
 from webapp import htmx
 from webapp.blueprints import order_actions
 from webapp.blueprints.customer import bp
+from webapp.blueprints.order_messages import ended_message, pause_and_say, placed_message
+from webapp.presentation import format_day
 from webapp.forms import apply_service_error
 from webapp.forms.orders import OneTimeOrderForm, OverrideForm, PauseForm, ResumeForm, StopForm, SubscriptionForm
 from webapp.net import current_actor
-from webapp.services import ValidationError, catalog, cutoff, orders
+from webapp.services import ValidationError, calendar, catalog, cutoff, orders
 
 ACTIONS = {"cancel": "customer.cancel_order", "pause": "customer.pause_order", "resume": "customer.resume_order",
            "stop": "customer.stop_order"}
@@ -27,14 +29,22 @@ def orders_list():
     return render_template("customer/orders/index.html", **order_actions.list_context(found))
 
 
-def order_form_page(form, kind, status=200):
-    return render_template("customer/orders/new.html", form=form, kind=kind), status
+def order_form_page(form, kind, spending, status=200):
+    return render_template("customer/orders/new.html", form=form, kind=kind, spending=spending), status
+
+
+def my_spending(products):
+    """My prices for `products` and what this month comes to so far."""
+    return calendar.month_so_far(current_user.customer_id, products, actor=current_actor())
 
 
 @bp.route("/orders/new/subscription", methods=["GET", "POST"])
 def new_subscription():
     """Start a subscription for myself."""
-    form = SubscriptionForm(products=orderable_products(), data={"start_date": cutoff.first_open_day().isoformat()})
+    products = orderable_products()
+    spending = my_spending(products)
+    form = SubscriptionForm(products=products, prices=spending["prices"],
+                            data={"start_date": cutoff.first_open_day().isoformat()})
     if form.validate_on_submit():
         try:
             order = orders.create_subscription(current_user.customer_id, form.item_list(), form.pattern_data(),
@@ -42,14 +52,17 @@ def new_subscription():
         except ValidationError as error:
             apply_service_error(form, error)
         else:
+            flash(placed_message(order))
             return htmx.redirect_after_post(url_for("customer.order", order_id=order["_id"]))
-    return order_form_page(form, "subscription", 422 if form.is_submitted() else 200)
+    return order_form_page(form, "subscription", spending, 422 if form.is_submitted() else 200)
 
 
 @bp.route("/orders/new/one-time", methods=["GET", "POST"])
 def new_one_time_order():
     """Order something once, for one date."""
-    form = OneTimeOrderForm(products=orderable_products(),
+    products = orderable_products()
+    spending = my_spending(products)
+    form = OneTimeOrderForm(products=products, prices=spending["prices"],
                             data={"delivery_date": cutoff.first_open_day().isoformat()})
     if form.validate_on_submit():
         try:
@@ -58,8 +71,9 @@ def new_one_time_order():
         except ValidationError as error:
             apply_service_error(form, error)
         else:
+            flash(placed_message(order))
             return htmx.redirect_after_post(url_for("customer.order", order_id=order["_id"]))
-    return order_form_page(form, "one_time", 422 if form.is_submitted() else 200)
+    return order_form_page(form, "one_time", spending, 422 if form.is_submitted() else 200)
 
 
 def order_page(order_id, status=200, **failed):
@@ -84,23 +98,28 @@ def run_action(order_id, form_name, form, call):
 def cancel_order(order_id):
     """Cancel my one-time order (until the cut-off)."""
     form = OverrideForm()
-    return run_action(order_id, "cancel_form", form, lambda: orders.cancel(order_id, actor=current_actor()))
+    return run_action(order_id, "cancel_form", form,
+                      lambda: flash(ended_message(orders.cancel(order_id, actor=current_actor()))))
 
 
 @bp.post("/orders/<order_id>/pause")
 def pause_order(order_id):
     """Pause my subscription for some days (or until I resume)."""
     form = PauseForm()
-    return run_action(order_id, "pause_form", form, lambda: orders.pause(
-        order_id, form.first_day.data, form.last_day.data or None, reason=form.reason.data, actor=current_actor()))
+    return run_action(order_id, "pause_form", form, lambda: flash(pause_and_say(
+        current_user.customer_id, order_id, form.first_day.data, form.last_day.data or None, reason=form.reason.data,
+        actor=current_actor())))
 
 
 @bp.post("/orders/<order_id>/resume")
 def resume_order(order_id):
     """Resume my paused subscription from a date."""
     form = ResumeForm()
-    return run_action(order_id, "resume_form", form,
-                      lambda: orders.resume(order_id, form.day.data, actor=current_actor()))
+
+    def resume():
+        orders.resume(order_id, form.day.data, actor=current_actor())
+        flash(f"Deliveries start again on {format_day(form.day.data)}.")
+    return run_action(order_id, "resume_form", form, resume)
 
 
 @bp.post("/orders/<order_id>/stop")
@@ -108,4 +127,5 @@ def stop_order(order_id):
     """Stop my subscription."""
     form = StopForm()
     return run_action(order_id, "stop_form", form,
-                      lambda: orders.stop(order_id, form.from_day.data or None, actor=current_actor()))
+                      lambda: flash(ended_message(orders.stop(order_id, form.from_day.data or None,
+                                                              actor=current_actor()))))
