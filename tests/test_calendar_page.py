@@ -182,3 +182,27 @@ def test_placing_cancelling_resuming_and_stopping_say_what_happened(client, logi
     assert "Cancelled your order for Thu 12 Mar — ₹70.00 less this month" in cancelled.get_data(as_text=True)
     assert "Deliveries start again on Wed 25 Mar." in resumed.get_data(as_text=True)
     assert "Stopped: nothing of this subscription arrives from Sat 28 Mar" in stopped.get_data(as_text=True)
+
+
+def test_staff_order_actions_say_what_happened_too(client, login_as, household, two_milks):
+    user, daily = household
+    small, _, curd = two_milks
+    login_as("admin")
+    customer_id = user["customer_id"]
+    with clock.frozen(MORNING):
+        placed = client.post(f"/staff/customers/{customer_id}/orders/new/one-time", follow_redirects=True, data={
+            "items-0-product_id": curd["_id"], "items-0-qty": "2", "delivery_date": "2026-03-12"})
+        one_time = next(order for order in orders.orders_of_customer(customer_id, actor=Actor.system("test"))
+                        if order["kind"] == orders.ONE_TIME)
+        cancelled = client.post(f"/staff/orders/{one_time['_id']}/cancel", follow_redirects=True)
+        paused = client.post(f"/staff/orders/{daily['_id']}/pause", follow_redirects=True,
+                             data={"first_day": "2026-03-20", "last_day": "2026-03-21"})
+        resumed = client.post(f"/staff/orders/{daily['_id']}/resume", data={"day": "2026-03-21"},
+                              follow_redirects=True)
+        stopped = client.post(f"/staff/orders/{daily['_id']}/stop", data={"from_day": "2026-03-28"},
+                              follow_redirects=True)
+    assert "Ordered for Thu 12 Mar: 2 × Curd — ₹70.00" in placed.get_data(as_text=True)
+    assert "Cancelled the order for Thu 12 Mar — ₹70.00 less this month" in cancelled.get_data(as_text=True)
+    assert "Paused Fri 20 Mar to Sat 21 Mar — ₹" in paused.get_data(as_text=True)
+    assert "Deliveries start again on Sat 21 Mar." in resumed.get_data(as_text=True)
+    assert "Stopped: nothing of this subscription arrives from Sat 28 Mar" in stopped.get_data(as_text=True)

@@ -13,12 +13,12 @@ def save_day(customer_id, order_id, day, items, *, override_cutoff=False, actor)
     return day_change_message(after["date"], calendar.day_change(before, after, order_id, month["prices"]), month)
 
 
-def pause_and_say(customer_id, order_id, first_day, last_day, *, reason, actor):
+def pause_and_say(customer_id, order_id, first_day, last_day, *, reason, override_cutoff=False, actor):
     """orders.pause, then "Paused Tue 24 Nov to Mon 30 Nov — ₹196.00 less this month" (the month it starts in)."""
     first = validate.day(first_day, "first_day", label="First day")
     month = clock.month_of(first)
     before = calendar.customer_calendar(customer_id, month, actor=actor)["booked_paise"]
-    orders.pause(order_id, first_day, last_day, reason=reason, actor=actor)
+    orders.pause(order_id, first_day, last_day, reason=reason, override_cutoff=override_cutoff, actor=actor)
     saved = before - calendar.customer_calendar(customer_id, month, actor=actor)["booked_paise"]
     span = (f"{format_day(first)} to {format_day(last_day)}" if last_day
             else f"from {format_day(first)} until you resume")
@@ -70,10 +70,10 @@ def placed_message(order):
             f"{describe_pattern(order['pattern']).lower()} — {format_rupees(order_total(order))} a delivery")
 
 
-def ended_message(order):
-    """After a cancel or a stop: what no longer arrives."""
+def ended_message(order, whose="your"):
+    """After a cancel or a stop: what no longer arrives ("your" order on the customer's pages, "the" on staff's)."""
     if order["kind"] == orders.ONE_TIME:
         day = clock.parse_day(order["delivery_date"])
-        return (f"Cancelled your order for {format_day(day)} — {format_rupees(order_total(order))} less "
+        return (f"Cancelled {whose} order for {format_day(day)} — {format_rupees(order_total(order))} less "
                 f"{month_words(day)}")
     return f"Stopped: nothing of this subscription arrives from {format_day(order['stopped_on'])}"

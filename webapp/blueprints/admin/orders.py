@@ -7,12 +7,13 @@ from flask import flash, render_template, request, url_for
 from webapp import clock, htmx
 from webapp.blueprints import order_actions
 from webapp.blueprints.admin import bp
-from webapp.blueprints.order_messages import save_day
+from webapp.blueprints.order_messages import ended_message, pause_and_say, placed_message, save_day
 from webapp.blueprints.order_actions import calendar_context
 from webapp.forms import apply_service_error
 from webapp.forms.orders import (AreaSkipForm, DayForm, OneTimeOrderForm, OrderFilterForm, OverrideForm, PauseForm,
                                  ResumeForm, StopForm, SubscriptionForm)
 from webapp.net import current_actor
+from webapp.presentation import format_day
 from webapp.services import Conflict, ValidationError, area_skips, catalog, customers, late_requests, orders
 
 ACTIONS = {"cancel": "admin.cancel_order", "pause": "admin.pause_order", "resume": "admin.resume_order",
@@ -64,40 +65,46 @@ def run_action(order_id, form_name, form, call):
 def cancel_order(order_id):
     """Cancel a one-time order (after the cut-off only with the override)."""
     form = OverrideForm()
-    return run_action(order_id, "cancel_form", form, lambda: orders.cancel(
-        order_id, override_cutoff=form.override_cutoff.data, actor=current_actor()))
+    return run_action(order_id, "cancel_form", form, lambda: flash(ended_message(orders.cancel(
+        order_id, override_cutoff=form.override_cutoff.data, actor=current_actor()), whose="the")))
 
 
 @bp.post("/orders/<order_id>/activate")
 def activate_order(order_id):
     """Activate a draft subscription."""
     form = OverrideForm()
-    return run_action(order_id, "activate_form", form, lambda: orders.activate(order_id, actor=current_actor()))
+    return run_action(order_id, "activate_form", form,
+                      lambda: flash(placed_message(orders.activate(order_id, actor=current_actor()))))
 
 
 @bp.post("/orders/<order_id>/pause")
 def pause_order(order_id):
     """Pause a subscription for a date range (or until resumed)."""
     form = PauseForm()
-    return run_action(order_id, "pause_form", form, lambda: orders.pause(
-        order_id, form.first_day.data, form.last_day.data or None, reason=form.reason.data,
-        override_cutoff=form.override_cutoff.data, actor=current_actor()))
+    actor = current_actor()
+    return run_action(order_id, "pause_form", form, lambda: flash(pause_and_say(
+        orders.get_order(order_id, actor=actor)["customer_id"], order_id, form.first_day.data,
+        form.last_day.data or None, reason=form.reason.data, override_cutoff=form.override_cutoff.data, actor=actor)))
 
 
 @bp.post("/orders/<order_id>/resume")
 def resume_order(order_id):
     """Resume a paused subscription from a date."""
     form = ResumeForm()
-    return run_action(order_id, "resume_form", form, lambda: orders.resume(
-        order_id, form.day.data, override_cutoff=form.override_cutoff.data, actor=current_actor()))
+
+    def resume():
+        orders.resume(order_id, form.day.data, override_cutoff=form.override_cutoff.data, actor=current_actor())
+        flash(f"Deliveries start again on {format_day(form.day.data)}.")
+    return run_action(order_id, "resume_form", form, resume)
 
 
 @bp.post("/orders/<order_id>/stop")
 def stop_order(order_id):
     """Stop a subscription from a date."""
     form = StopForm()
-    return run_action(order_id, "stop_form", form, lambda: orders.stop(
-        order_id, form.from_day.data or None, override_cutoff=form.override_cutoff.data, actor=current_actor()))
+    return run_action(order_id, "stop_form", form, lambda: flash(ended_message(orders.stop(
+        order_id, form.from_day.data or None, override_cutoff=form.override_cutoff.data, actor=current_actor()),
+        whose="the")))
 
 
 def new_order_page(form, kind, customer, status=200):
@@ -118,6 +125,7 @@ def new_subscription(customer_id):
         except ValidationError as error:
             apply_service_error(form, error)
         else:
+            flash(placed_message(created))
             return htmx.redirect_after_post(url_for("admin.order", order_id=created["_id"]))
     return new_order_page(form, "subscription", customer, 422 if form.is_submitted() else 200)
 
@@ -134,6 +142,7 @@ def new_one_time_order(customer_id):
         except ValidationError as error:
             apply_service_error(form, error)
         else:
+            flash(placed_message(created))
             return htmx.redirect_after_post(url_for("admin.order", order_id=created["_id"]))
     return new_order_page(form, "one_time", customer, 422 if form.is_submitted() else 200)
 
