@@ -4,18 +4,30 @@ import csv
 import io
 from decimal import Decimal
 
+from babel.dates import format_date
+from babel.numbers import format_currency
+
 from webapp import clock
+
+# Indian digit grouping (₹1,00,000.00) by Babel's CLDR rules for the locale, not by hand.
+MONEY_LOCALE = "en_IN"
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def format_rupees(paise):
-    """12345 → '₹123.45'; -500 → '−₹5.00'."""
+def format_rupees(paise, locale=MONEY_LOCALE):
+    """The one money formatter: 12345 → '₹123.45'; 10000000 → '₹1,00,000.00'; -500 → '−₹5.00' (a real minus)."""
     if paise is None:
         return ""
     sign = "−" if paise < 0 else ""
-    rupees, rest = divmod(abs(int(paise)), 100)
-    return f"{sign}₹{rupees:,}.{rest:02d}"
+    return sign + format_currency(Decimal(abs(int(paise))) / 100, "INR", locale=locale)
+
+
+def format_month(month, locale=MONEY_LOCALE):
+    """'2026-10' → 'October 2026'."""
+    if not month:
+        return ""
+    return format_date(clock.parse_day(f"{month}-01"), "MMMM y", locale=locale)
 
 
 def format_day(value, style="short"):

@@ -58,6 +58,7 @@ def cache_versioned_static(response):
 def init_app(app):
     app.jinja_env.filters["rupees"] = presentation.format_rupees
     app.jinja_env.filters["day"] = presentation.format_day
+    app.jinja_env.filters["month"] = presentation.format_month
     app.jinja_env.filters["when"] = presentation.format_time
     app.jinja_env.globals["describe_pattern"] = presentation.describe_pattern
     app.jinja_env.globals["calendar_weeks"] = presentation.calendar_weeks
