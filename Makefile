@@ -7,6 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 .PHONY: run test setup db-start db-stop bench clean
 
 setup: $(VENV)/.installed
+	$(BIN)/pybabel compile -d webapp/translations -D "messages wtforms"
 
 $(VENV)/.installed: requirements.txt .ci/system-packages
 	bash .ci/system-packages
@@ -32,15 +33,13 @@ db-start: setup
 db-stop: setup
 	$(FLASK) db-stop
 
-# Performance scripts: seed a realistic business on a fresh embedded server, time, print the figures
-# (bench_round_page.py: the boy's round page of 300 stops, bytes on the wire and elements; bench_rush.py: the morning rush over HTTP, gunicorn as `make run` serves; bench_import.py: the legacy import of
-# 10,000 customers and ~300,000 delivery records, generator + import + report).
+# Performance: bench/run.py seeds a business of 1,000 and of 10,000 customers on fresh embedded servers and prints
+# one table (time, round trips, naive baseline, 10k/1k ratio; floors and memory); bench_round_page.py: the boy's
+# round page of 300 stops, bytes on the wire and elements. bench/README.md has the figures and the other scripts
+# (bench_rush.py: the morning rush over HTTP; bench_import.py: the legacy import alone).
 bench: setup
-	PYTHONPATH=. $(BIN)/python bench/bench_round.py
+	PYTHONPATH=. $(BIN)/python bench/run.py
 	PYTHONPATH=. $(BIN)/python bench/bench_round_page.py
-	PYTHONPATH=. $(BIN)/python bench/bench_billing.py
-	PYTHONPATH=. $(BIN)/python bench/bench_rush.py
-	PYTHONPATH=. $(BIN)/python bench/bench_import.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

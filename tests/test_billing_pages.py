@@ -305,7 +305,8 @@ def test_record_a_payment_once_even_when_submitted_twice(client, db, login_as, b
     login_as("support")
     url = f"/staff/billing/customers/{customer['_id']}/payments"
     with clock.frozen(AFTER_MONTH):
-        form = {"amount": "100.00", "method": "upi", "reference": "", "received_on": "", "submission_id": "abc123"}
+        form = {"amount": "100.00", "method": "upi", "reference": "", "received_on": "", "submission_id": "abc123",
+                "confirmed": "yes"}  # the second step: checked by the office
         first = client.post(url, data=form)
         second = client.post(url, data=form, htmx=True)
     assert first.status_code == 303 and second.status_code == 204 and "HX-Redirect" in second.headers

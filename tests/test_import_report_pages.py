@@ -71,7 +71,7 @@ def test_admin_sees_counts_skips_unmatched_rounding_checks_and_the_recovered_amo
     page = response.get_data(as_text=True)
     assert page.count("<h1") == 1 and "IM-20260301-0001" in page and "older_run" not in page
     for text in ("customers_v2", "118", "o-17", "no customer with this id", "d-9", "no order due for this customer",
-                 "items.0.price", "49.99999", "₹50.00", "₹123,456.78", "every subscription accounted for",
+                 "items.0.price", "49.99999", "₹50.00", "₹1,23,456.78", "every subscription accounted for",
                  "badge bad", "badge ok", "d-5", "PR-0001", "/staff/imports/latest.csv"):
         assert text in page, text
     assert "d-old" not in page and ">None<" not in page

@@ -51,7 +51,8 @@ def world(make_user, make_product, system, db):
     from datetime import date, datetime
 
     from webapp import clock
-    from webapp.services import area_skips, billing, billing_jobs, deliveries, links, orders, pause_requests
+    from webapp.services import (area_skips, bill_questions, billing, billing_jobs, deliveries, links, orders,
+                                 pause_requests, payments)
 
     with clock.frozen(datetime(2026, 2, 27, 8, 0)):
         boy = make_user("delivery_boy")
@@ -76,6 +77,8 @@ def world(make_user, make_product, system, db):
         link = links.create_round_link(boy["_id"], date(2026, 4, 1), actor=system)
         token = links.token_for(link)
         pause_requests.request_pause(token, customer_id, date(2026, 4, 3), date(2026, 4, 4), ip="127.0.0.1")
+        question = bill_questions.ask(db.bills.find_one()["_id"], 0, "Only one packet came", actor=Actor.for_user(owner))
+        payment = payments.record_payment(customer_id, 1_000, "cash", actor=system)
     return {
         "customer_id": customer_id, "order_id": subscription["_id"], "one_time_id": one_time["_id"],
         "boy_id": boy["_id"], "delivery_boy_id": boy["_id"], "user_id": boy["_id"], "product_id": milk["_id"],
@@ -83,6 +86,7 @@ def world(make_user, make_product, system, db):
         "request_id": (db.pause_requests.find_one() or {}).get("_id", "PQ-none"),
         "skip_id": skip["_id"] if isinstance(skip, dict) else str(skip), "job_id": job["_id"],
         "day": "2026-04-01", "date": "2026-04-01", "decision": "apply", "owner": owner,
+        "question_id": question["_id"], "payment_id": payment["_id"], "check": "orders-without-customer",
     }
 
 

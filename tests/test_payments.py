@@ -145,7 +145,7 @@ def test_recording_a_payment_and_settling_is_all_or_nothing(db, system, two_bill
     with clock.frozen(datetime(2026, 5, 5, 9, 0)):
         payment, writes = assert_all_or_nothing(db, lambda: billing.record_payment(
             customer["_id"], 55_000, "upi", reference="UPI-9", actor=system))
-    assert writes == 4  # the payment, both bills settled, the audit entry
+    assert writes == 5  # the receipt number, the payment, both bills settled, the audit entry
     assert db.payments.find_one()["_id"] == payment["_id"]
     assert statuses(db, customer) == [(50_000, "PAID"), (5_000, "PARTIAL")]
     entry = db.audit_log.find_one({"action": "payment.record"})

@@ -27,6 +27,7 @@ def create_app(config=None):
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    register_observability(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -35,8 +36,15 @@ def create_app(config=None):
     return app
 
 
+def register_observability(app):
+    from webapp import observability
+
+    # First: the database command listener must exist before the client, and every request gets its id.
+    observability.init_app(app)
+
+
 def register_extensions(app):
-    from webapp import db, requests_guard
+    from webapp import db, i18n, requests_guard
     from webapp.auth_session import init_login
     from webapp.extensions import csrf, limiter
     from webapp.security import set_security_headers
@@ -54,6 +62,7 @@ def register_extensions(app):
     limiter.init_app(app)
     atexit.register(close_limiter_storage, limiter)
     init_login(app)
+    i18n.init_app(app)
     app.after_request(set_security_headers)
     requests_guard.init_app(app)
 

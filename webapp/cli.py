@@ -1,4 +1,5 @@
-"""flask --app wsgi <command>: migrate, seed-demo, create-admin, db-start, db-stop, bill-month, reconcile.
+"""flask --app wsgi <command>: migrate, seed-demo, create-admin, db-start, db-stop, bill-month, reconcile, health-check,
+charge-bottles.
 
 Every command runs inside the app context Flask provides (`with_appcontext`), also when invoked
 through `app.test_cli_runner()`.
@@ -11,12 +12,12 @@ from webapp import backup, demo
 from webapp import migrate as migrations
 from webapp.db import get_db, stop_embedded_server
 from webapp.legacy import commands as legacy_commands
-from webapp.services import Actor, ServiceError, accounts, billing
+from webapp.services import Actor, ServiceError, accounts, billing, bottles, data_health
 
 
 def init_app(app):
     for command in (migrate_command, seed_demo_command, create_admin_command, db_start_command, db_stop_command,
-                    bill_month_command, reconcile_command):
+                    bill_month_command, reconcile_command, health_check_command, charge_bottles_command):
         app.cli.add_command(command)
     for command in legacy_commands.COMMANDS:  # import-legacy, undo-legacy-import
         app.cli.add_command(command)
@@ -119,3 +120,22 @@ def reconcile_command(month):
     click.echo("OK" if report["ok"] else "MISMATCH")
     if not report["ok"]:
         raise SystemExit(1)
+
+
+@click.command("health-check")
+@with_appcontext
+def health_check_command():
+    """The data health checks (counts that must be zero), one line each; exits with status 1 when any is not zero."""
+    checks = data_health.run_checks(actor=Actor.system("cli"))
+    for check in checks:
+        click.echo(f"{'OK ' if check['count'] == 0 else 'BAD'} {check['count']:>6}  {check['label']}")
+    if any(check["count"] for check in checks):
+        raise SystemExit(1)
+
+
+@click.command("charge-bottles")
+@with_appcontext
+def charge_bottles_command():
+    """Charge returnable bottles kept longer than BOTTLE_RETURN_DAYS (once per lot, on the next bill); for a nightly cron."""
+    charged = bottles.charge_overdue(actor=Actor.system("cli"))
+    click.echo(f"{charged['lots']} bottle lots charged, {charged['amount_paise'] / 100:.2f} rupees.")

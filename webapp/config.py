@@ -2,6 +2,7 @@
 
 `load_config(overrides)` is what `create_app` uses; tests pass their own overrides.
 """
+import ipaddress
 import os
 import secrets
 from datetime import date
@@ -24,6 +25,17 @@ def _env_date(name, default):
     except ValueError:
         raise RuntimeError(f"{name} must be a date written YYYY-MM-DD, not {value!r}") from None
     return value
+
+
+def _env_networks(name, default):
+    """Comma-separated networks (CIDR) from the environment, checked when the app starts."""
+    networks = [n.strip() for n in (os.environ.get(name) or default).split(",") if n.strip()]
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise RuntimeError(f"{name} must list networks like 10.0.0.0/8, not {network!r}") from None
+    return networks
 
 
 def instance_secret_key(instance_dir=INSTANCE_DIR):
@@ -80,6 +92,10 @@ def load_config(overrides=None):
         "INVITE_MAX_AGE_HOURS": _env_int("INVITE_MAX_AGE_HOURS", 72),
         # A billing run silent this long lost its process: it is marked failed and its month can run again.
         "BILLING_HEARTBEAT_SECONDS": _env_int("BILLING_HEARTBEAT_SECONDS", 60),
+        # For this many days after a bill is issued its customer may question its lines (not overdue while open).
+        "BILL_QUESTION_DAYS": _env_int("BILL_QUESTION_DAYS", 7),
+        # Returnable bottles still with a customer this many days after their delivery are charged (services/bottles.py)
+        "BOTTLE_RETURN_DAYS": _env_int("BOTTLE_RETURN_DAYS", 14),
         # Links in invites and shared links are built from this when there is no request.
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
         # Cookies: HttpOnly and SameSite=Lax always; Secure whenever the request came over https.
@@ -93,6 +109,8 @@ def load_config(overrides=None):
         # A form here is a few kilobytes; anything larger is refused with 413 before it is read (imports and
         # restores go through the command line, not the web).
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 64 * 1024),
+        # Who may read /metrics without signing in as an admin: the Prometheus scraper's addresses.
+        "METRICS_ALLOWED_NETWORKS": _env_networks("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128"),
         "TESTING": False,
     }
     config.update(overrides)

@@ -1,5 +1,6 @@
 """Errors become pages (or partials for htmx) in one place: never a 500 for what a user can do."""
 from flask import current_app, g, render_template
+from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from werkzeug.exceptions import HTTPException
@@ -14,27 +15,27 @@ DATABASE_ERRORS = (ConnectionFailure, ExecutionTimeout)
 RETRY_AFTER_SECONDS = 10
 
 TITLES = {
-    400: "Bad request",
-    401: "Please sign in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Not allowed",
-    409: "Cannot do that now",
-    413: "Too large",
-    422: "Please check what you entered",
-    429: "Too many requests",
-    500: "Something went wrong",
-    503: "Back in a moment",
+    400: _l("Bad request"),
+    401: _l("Please sign in"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Not allowed"),
+    409: _l("Cannot do that now"),
+    413: _l("Too large"),
+    422: _l("Please check what you entered"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+    503: _l("Back in a moment"),
 }
 MESSAGES = {
-    400: "The request could not be understood.",
-    403: "You do not have access to this page.",
-    404: "There is nothing here. Check the address or go back.",
-    405: "That action is not available here.",
-    413: "That request is too large. A form here needs only a few kilobytes.",
-    429: "Too many attempts. Wait a minute and try again.",
-    500: "Something went wrong on our side. It has been logged; please try again.",
-    503: "EarlyBird cannot reach its records just now. Please try again in a minute.",
+    400: _l("The request could not be understood."),
+    403: _l("You do not have access to this page."),
+    404: _l("There is nothing here. Check the address or go back."),
+    405: _l("That action is not available here."),
+    413: _l("That request is too large. A form here needs only a few kilobytes."),
+    429: _l("Too many attempts. Wait a minute and try again."),
+    500: _l("Something went wrong on our side. It has been logged; please try again."),
+    503: _l("EarlyBird cannot reach its records just now. Please try again in a minute."),
 }
 
 
@@ -42,8 +43,8 @@ def error_response(status, message=None, *, page="errors/error.html"):
     """The error page, or its partial for htmx (swapped in place of the target)."""
     context = {
         "status": status,
-        "title": TITLES.get(status, "Error"),
-        "message": message or MESSAGES.get(status, "Error."),
+        "title": TITLES.get(status, _l("Error")),
+        "message": message or MESSAGES.get(status, _l("Error.")),
     }
     template = "errors/_error.html" if is_htmx() else page
     return render_template(template, **context), status, {"Vary": "HX-Request"}
@@ -73,7 +74,7 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return error_response(400, "This form has expired. Reload the page and try again.")
+        return error_response(400, gettext("This form has expired. Reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(error):

@@ -4,15 +4,16 @@ import csv
 import io
 from decimal import Decimal
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime, get_day_names
 from babel.numbers import format_currency
 
 from webapp import clock
 
 # Indian digit grouping (₹1,00,000.00) by Babel's CLDR rules for the locale, not by hand.
 MONEY_LOCALE = "en_IN"
-
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Dates in English read as they always have ("Fri 13 Mar", "Sep"): Babel's plain English, not en_IN's "Sept".
+DATE_LOCALE = "en"
+DAY_PATTERNS = {"short": "EEE dd MMM", "long": "dd MMM y", "words": "d MMMM y"}
 
 
 def format_rupees(paise, locale=MONEY_LOCALE):
@@ -23,38 +24,48 @@ def format_rupees(paise, locale=MONEY_LOCALE):
     return sign + format_currency(Decimal(abs(int(paise))) / 100, "INR", locale=locale)
 
 
-def format_month(month, locale=MONEY_LOCALE):
-    """'2026-10' → 'October 2026'."""
+def format_month(month, locale=DATE_LOCALE, style="month"):
+    """'2026-10' (or a date in it) → 'October 2026'; style 'name': 'October' alone."""
     if not month:
         return ""
-    return format_date(clock.parse_day(f"{month}-01"), "MMMM y", locale=locale)
+    first = clock.parse_day(f"{month}-01") if isinstance(month, str) else month
+    return format_date(first, "MMMM" if style == "name" else "MMMM y", locale=locale)
 
 
-def format_day(value, style="short"):
+def format_day(value, style="short", locale=DATE_LOCALE):
     """'2026-01-31' or a date → 'Sat 31 Jan' (short), '31 Jan 2026' (long) or '31 January 2026' (words)."""
     if not value:
         return ""
-    day = clock.parse_day(value)
-    if style == "words":
-        return f"{day.day} {day:%B %Y}"
-    return day.strftime("%a %d %b") if style == "short" else day.strftime("%d %b %Y")
+    return format_date(clock.parse_day(value), DAY_PATTERNS[style], locale=locale)
 
 
-def format_time(moment):
+def format_time(moment, locale=DATE_LOCALE):
     """A UTC datetime shown in business time."""
     if not moment:
         return ""
-    return moment.astimezone(clock.business_tz()).strftime("%d %b %Y %H:%M")
+    return format_datetime(moment.astimezone(clock.business_tz()), "dd MMM y HH:mm", locale=locale)
 
 
-def describe_pattern(pattern):
-    """A subscription's pattern in words: 'Daily', 'Weekly: Mon, Thu', 'On 3 chosen dates'."""
+def weekday_names(locale=DATE_LOCALE):
+    """Monday first: 'Mon' … 'Sun' in the language."""
+    names = get_day_names("abbreviated", locale=locale)
+    return [names[weekday] for weekday in range(7)]
+
+
+def untranslated(text, **values):
+    return text % values
+
+
+def describe_pattern(pattern, locale=DATE_LOCALE, gettext=untranslated):
+    """A subscription's pattern in words: 'Daily', 'Weekly: Mon, Thu', 'On 3 chosen dates'. English (audit
+    summaries) unless the page passes its language and Flask-Babel's gettext."""
     kind = pattern.get("kind")
     if kind == "weekly":
-        return "Weekly: " + ", ".join(WEEKDAY_NAMES[d] for d in pattern.get("weekdays") or [])
+        names = weekday_names(locale)
+        return gettext("Weekly: %(days)s", days=", ".join(names[d] for d in pattern.get("weekdays") or []))
     if kind == "custom":
-        return f"On {len(pattern.get('dates') or [])} chosen dates"
-    return {"daily": "Daily", "alternate": "Every second day"}.get(kind, kind or "")
+        return gettext("On %(count)s chosen dates", count=len(pattern.get("dates") or []))
+    return {"daily": gettext("Daily"), "alternate": gettext("Every second day")}.get(kind, kind or "")
 
 
 def calendar_weeks(days):

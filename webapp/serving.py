@@ -8,7 +8,10 @@ gevent workers: each connection is a greenlet, so a client that sends half a req
 one greenlet and holds no thread; the page is served by the next. gunicorn monkey-patches each worker
 before it loads the app, and pymongo (the app's client and the rate limiter's) cooperates with gevent.
 """
+import glob
 import os
+import shutil
+import tempfile
 
 bind = "127.0.0.1:5000"
 # The pages are CPU-bound Python: about one worker per core, plus one to cover a worker's pauses.
@@ -32,3 +35,31 @@ accesslog = "-"
 # gunicorn's control socket lives at one path per user ($HOME/.gunicorn/gunicorn.ctl), which two
 # servers on one machine (the app, a test, the bench) would share; nothing here uses it.
 control_socket_disable = True
+
+
+def on_starting(server):
+    """Metrics from every worker go to one directory (prometheus_client's multiprocess mode), emptied at each start
+    so a previous run's counts do not carry over. Set here, in the master, so every worker inherits it."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for stale in glob.glob(os.path.join(directory, "*.db")):
+            os.remove(stale)
+    else:
+        directory = tempfile.mkdtemp(prefix="earlybird-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        server.made_metrics_dir = directory
+
+
+def on_exit(server):
+    """A metrics directory made by on_starting goes with the server; one given in the environment stays."""
+    directory = getattr(server, "made_metrics_dir", None)
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def child_exit(server, worker):
+    """A worker's gauges stop counting when it exits (its counters and histograms are kept in the sums)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -4,10 +4,12 @@ import functools
 import hashlib
 
 from flask import current_app, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.security import safe_join
 
-from webapp import clock, presentation
+from webapp import clock, i18n, presentation
+from webapp.amount_words import rupees_in_words
 from webapp.services import STAFF_ROLES
 
 ROLE_HOME = {
@@ -55,13 +57,60 @@ def cache_versioned_static(response):
     return response
 
 
+# The formatters in the page's language (Babel's rules for it: month and day names, digit grouping).
+def rupees(paise):
+    return presentation.format_rupees(paise, i18n.money_locale())
+
+
+def day(value, style="short"):
+    return presentation.format_day(value, style, i18n.language())
+
+
+def month(value, style="month"):
+    return presentation.format_month(value, i18n.language(), style)
+
+
+def when(moment):
+    return presentation.format_time(moment, i18n.language())
+
+
+def describe_pattern(pattern):
+    return presentation.describe_pattern(pattern, i18n.language(), gettext)
+
+
+def weekday_names():
+    return presentation.weekday_names(i18n.language())
+
+
+# Status words as people read them, in the page's language.
+def customer_status(status):
+    return {"trial": gettext("Trial"), "active": gettext("Active"), "paused": gettext("Paused"),
+            "stopped": gettext("Stopped")}.get(status, status)
+
+
+def order_status(status):
+    return {"DRAFT": gettext("Draft"), "ACTIVE": gettext("Active"), "PAUSED": gettext("Paused"),
+            "STOPPED": gettext("Stopped"), "PENDING": gettext("Pending"), "DELIVERED": gettext("Delivered"),
+            "PARTIALLY_DELIVERED": gettext("Partially Delivered"), "NOT_DELIVERED": gettext("Not Delivered"),
+            "CANCELLED": gettext("Cancelled")}.get(status, status)
+
+
+def order_source(source):
+    return {"customer": gettext("customer"), "staff": gettext("staff")}.get(source, source)
+
+
 def init_app(app):
-    app.jinja_env.filters["rupees"] = presentation.format_rupees
-    app.jinja_env.filters["day"] = presentation.format_day
-    app.jinja_env.filters["month"] = presentation.format_month
-    app.jinja_env.filters["when"] = presentation.format_time
-    app.jinja_env.globals["describe_pattern"] = presentation.describe_pattern
+    app.jinja_env.filters["rupees"] = rupees
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["month"] = month
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.globals["describe_pattern"] = describe_pattern
+    app.jinja_env.globals["weekday_names"] = weekday_names
+    app.jinja_env.globals["customer_status"] = customer_status
+    app.jinja_env.globals["order_status"] = order_status
+    app.jinja_env.globals["order_source"] = order_source
     app.jinja_env.globals["calendar_weeks"] = presentation.calendar_weeks
+    app.jinja_env.globals["in_words"] = rupees_in_words
     app.jinja_env.globals["STAFF_ROLES"] = STAFF_ROLES
     app.jinja_env.globals["today"] = clock.today
     app.jinja_env.globals["static_url"] = static_url

@@ -4,7 +4,7 @@ No login is needed or set (a session cookie carries only the CSRF token of the f
 here sends no-referrer / no-store / noindex so the token in the address does not leak, and every
 request is rate-limited: per link, and per client address for refused tokens.
 """
-from flask import current_app, g, redirect, request, url_for
+from flask import current_app, g, redirect, render_template, request, url_for
 
 from webapp import htmx
 from webapp.blueprints.delivery.round import render_stop_form
@@ -13,8 +13,9 @@ from webapp.forms import apply_service_error
 from webapp.forms.deliveries import ConfirmStopForm
 from webapp.forms.links import PauseRequestForm
 from webapp.net import client_ip
+from webapp.pdf import pdf_response
 from webapp.security import PUBLIC, audience_blueprint
-from webapp.services import ValidationError, links, pause_requests
+from webapp.services import ValidationError, bill_queries, links, pause_requests
 
 bp = audience_blueprint("links", __name__, url_prefix="/l", roles={PUBLIC})
 
@@ -77,9 +78,19 @@ def open_page(token):
     """A shared link: its delivery round (to confirm stops) or its bill (read only)."""
     view = links.view_link(token, ip=client_ip())
     if view["link"]["scope"] == "bill":
-        return htmx.render("links/bill.html", "links/_bill.html", token=token, **view)
+        invoice = bill_queries.as_invoice(view["bill"], view["customer"], view["products"])
+        return htmx.render("links/bill.html", "links/_bill.html", token=token, link=view["link"], **invoice)
     return htmx.render("links/round.html", "links/_round.html", token=token, form=ConfirmStopForm(formdata=None),
                        confirm_url=link_confirm_url(token, view["day"]), form_on_demand=True, **view)
+
+
+@bp.get("/<token>/bill.pdf")
+def bill_pdf(token):
+    """The shared bill as a PDF (a round link answers 404)."""
+    links.open_link(token, ip=client_ip(), scope="bill")  # a round link is refused (audited) before its round is read
+    view = links.view_link(token, ip=client_ip())
+    invoice = bill_queries.as_invoice(view["bill"], view["customer"], view["products"])
+    return pdf_response("bills/pdf.html", f"{view['bill']['_id']}.pdf", **invoice)
 
 
 @bp.get("/<token>/<day>/stops/<customer_id>/confirm")
@@ -132,3 +143,17 @@ def request_pause(token, customer_id):
     view = links.round_stop(token, customer_id, ip=client_ip())
     status = 422 if form.errors or form.form_errors else 200
     return htmx.render("links/pause.html", "links/_pause.html", status=status, token=token, form=form, **view)
+
+
+@bp.get("/<token>/receipt")
+def receipt_page(token):
+    """A shared receipt (read only), with its PDF."""
+    view = links.view_receipt(token, ip=client_ip())
+    return render_template("links/receipt.html", token=token, **view)
+
+
+@bp.get("/<token>/receipt.pdf")
+def receipt_pdf(token):
+    """A shared receipt as a PDF."""
+    view = links.view_receipt(token, ip=client_ip())
+    return pdf_response("bills/receipt_pdf.html", f"{view['payment']['receipt_number']}.pdf", **view)

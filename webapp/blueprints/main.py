@@ -1,7 +1,8 @@
-"""Public odds and ends: the front door and the health check."""
-from flask import jsonify, redirect, request, url_for
+"""Public odds and ends: the front door, the health check and the metrics."""
+from flask import abort, jsonify, redirect, request, url_for
 from flask_login import current_user
 
+from webapp import observability
 from webapp.db import get_client, ping
 from webapp.errors import without_signed_in_user
 from webapp.security import PUBLIC, audience_blueprint
@@ -31,3 +32,12 @@ def health():
         without_signed_in_user()  # a browser's session cookie must not send us to the database again
         return jsonify(status="down"), 503
     return jsonify(status="up")
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus metrics, for an admin or the scraper on a configured private address (anyone else: 403)."""
+    if not observability.may_read_metrics():
+        abort(403)
+    text, content_type = observability.metrics_page(request.headers.get("Accept"))
+    return text, 200, {"Content-Type": content_type, "Cache-Control": "no-store"}

@@ -1,8 +1,11 @@
 """The short message each order action ends with, in the customer's terms ("Skipped Tue 24 Nov — ₹32.00 less
-this month"); saving a calendar day (customer or staff) and pausing read the month before and after to say it."""
+this month"); saving a calendar day (customer or staff) and pausing read the month before and after to say it.
+Each message speaks the page's language."""
+from flask_babel import gettext
+
 from webapp import clock
-from webapp.presentation import describe_pattern, format_day, format_rupees
 from webapp.services import calendar, catalog, orders, validate
+from webapp.template_helpers import day as format_day, describe_pattern, month as format_month, rupees as format_rupees
 
 
 def save_day(customer_id, order_id, day, items, *, override_cutoff=False, actor):
@@ -20,30 +23,41 @@ def pause_and_say(customer_id, order_id, first_day, last_day, *, reason, overrid
     before = calendar.customer_calendar(customer_id, month, actor=actor)["booked_paise"]
     orders.pause(order_id, first_day, last_day, reason=reason, override_cutoff=override_cutoff, actor=actor)
     saved = before - calendar.customer_calendar(customer_id, month, actor=actor)["booked_paise"]
-    span = (f"{format_day(first)} to {format_day(last_day)}" if last_day
-            else f"from {format_day(first)} until you resume")
-    return f"Paused {span}" + (f" — {format_rupees(saved)} less {month_words(first)}" if saved else "")
+    if last_day:
+        paused = gettext("Paused %(first)s to %(last)s", first=format_day(first), last=format_day(last_day))
+    else:
+        paused = gettext("Paused from %(first)s until you resume", first=format_day(first))
+    return paused + (" — " + less(saved, first) if saved else "")
 
 
-def month_words(day):
-    return "this month" if clock.month_of(day) == clock.month_of(clock.today()) else f"in {day:%B}"
+def less(paise, day):
+    if clock.month_of(day) == clock.month_of(clock.today()):
+        return gettext("%(amount)s less this month", amount=format_rupees(paise))
+    return gettext("%(amount)s less in %(month)s", amount=format_rupees(paise), month=format_month(day, "name"))
+
+
+def more(paise, day):
+    if clock.month_of(day) == clock.month_of(clock.today()):
+        return gettext("%(amount)s more this month", amount=format_rupees(paise))
+    return gettext("%(amount)s more in %(month)s", amount=format_rupees(paise), month=format_month(day, "name"))
 
 
 def day_change_message(day, change, month):
     """"Skipped Tue 24 Nov — ₹32.00 less this month", "Tue 24 Nov: 2 × Toned milk (was 1) — ₹28.00 more this
     month", "Thu 02 Apr: … less in April"."""
     if not change["lines"]:
-        return f"{format_day(day)}: nothing changed."
+        return gettext("%(day)s: nothing changed.", day=format_day(day))
     if change["skipped"]:
-        what = f"Skipped {format_day(day)}"
+        what = gettext("Skipped %(day)s", day=format_day(day))
     else:
         what = f"{format_day(day)}: " + ", ".join(
-            f"{line['qty']} × {product_name(month, line['product_id'])} (was {line['was']})"
+            gettext("%(qty)s × %(product)s (was %(was)s)", qty=line["qty"],
+                    product=product_name(month, line["product_id"]), was=line["was"])
             for line in change["lines"])
     delta = change["delta_paise"]
     if not delta:
         return what
-    return f"{what} — {format_rupees(abs(delta))} {'more' if delta > 0 else 'less'} {month_words(day)}"
+    return f"{what} — " + (more(delta, day) if delta > 0 else less(-delta, day))
 
 
 def product_name(month, product_id):
@@ -64,16 +78,20 @@ def order_total(order):
 def placed_message(order):
     """"Ordered for Thu 12 Mar: 2 × Curd — ₹70.00" / "Subscription from Wed 11 Mar: 1 × Toned milk, daily"."""
     if order["kind"] == orders.ONE_TIME:
-        return (f"Ordered for {format_day(order['delivery_date'])}: {items_text(order)} — "
-                f"{format_rupees(order_total(order))}")
-    return (f"Subscription from {format_day(order['start_date'])}: {items_text(order)}, "
-            f"{describe_pattern(order['pattern']).lower()} — {format_rupees(order_total(order))} a delivery")
+        return gettext("Ordered for %(day)s: %(items)s — %(amount)s", day=format_day(order["delivery_date"]),
+                       items=items_text(order), amount=format_rupees(order_total(order)))
+    return gettext("Subscription from %(day)s: %(items)s, %(pattern)s — %(amount)s a delivery",
+                   day=format_day(order["start_date"]), items=items_text(order),
+                   pattern=describe_pattern(order["pattern"]).lower(), amount=format_rupees(order_total(order)))
 
 
 def ended_message(order, whose="your"):
     """After a cancel or a stop: what no longer arrives ("your" order on the customer's pages, "the" on staff's)."""
     if order["kind"] == orders.ONE_TIME:
         day = clock.parse_day(order["delivery_date"])
-        return (f"Cancelled {whose} order for {format_day(day)} — {format_rupees(order_total(order))} less "
-                f"{month_words(day)}")
-    return f"Stopped: nothing of this subscription arrives from {format_day(order['stopped_on'])}"
+        if whose == "the":
+            cancelled = gettext("Cancelled the order for %(day)s", day=format_day(day))
+        else:
+            cancelled = gettext("Cancelled your order for %(day)s", day=format_day(day))
+        return f"{cancelled} — {less(order_total(order), day)}"
+    return gettext("Stopped: nothing of this subscription arrives from %(day)s", day=format_day(order["stopped_on"]))

@@ -1,6 +1,10 @@
 """WTForms forms, one module per area. Forms check shape; services check rules."""
 import flask_wtf
-from flask import request
+from babel.support import Translations
+from flask import g, request
+from flask_babel import get_locale
+
+from webapp.i18n import TRANSLATIONS
 
 FROM_REQUEST = object()  # the default `formdata`: the submitted form (Flask-WTF's own marker is private)
 
@@ -12,6 +16,13 @@ class FlaskForm(flask_wtf.FlaskForm):
     such requests (webapp/requests_guard.py) and the forms never look at them."""
 
     class Meta:
+        def get_translations(self, form):
+            """WTForms' own messages ("This field is required.") in the page's language, from the app's `wtforms`
+            catalogues: WTForms ships none for Hindi or Gujarati. Loaded once per request."""
+            if "wtforms_translations" not in g:
+                g.wtforms_translations = Translations.load(TRANSLATIONS, [get_locale()], domain="wtforms")
+            return g.wtforms_translations
+
         def wrap_formdata(self, form, formdata):
             if formdata is FROM_REQUEST:
                 return (request.form or None) if form.is_submitted() else None

@@ -2,7 +2,7 @@
 import uuid
 
 from flask_wtf import FlaskForm as UnprotectedForm
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from webapp.forms import FlaskForm
@@ -46,6 +46,9 @@ class PaymentForm(FlaskForm):
     received_on = StringField("Received on", validators=[Optional()], render_kw={"type": "date"})
     # One id per rendered form: submitting the same form twice records one payment.
     submission_id = HiddenField(default=lambda: uuid.uuid4().hex)
+    # Set by the check step: the office has seen the customer, the amount in words and what is due.
+    confirmed = HiddenField()
+    confirm_credit = BooleanField("Yes, record it: what is above the amount due becomes credit")
 
 
 class AdjustmentForm(FlaskForm):

@@ -2,8 +2,8 @@
 import re
 from decimal import Decimal, InvalidOperation
 
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import BooleanField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.forms import FlaskForm
 
@@ -42,3 +42,10 @@ class ProductForm(FlaskForm):
     unit = StringField("Unit", validators=[DataRequired(), Length(max=60)],
                        description="As the customer sees it, e.g. 500 ml packet")
     price_paise = RupeesField("Price (₹)", validators=[DataRequired()])
+
+
+class BottleDepositForm(FlaskForm):
+    """A product sold in a returnable bottle or crate, and the deposit per bottle."""
+
+    returnable = BooleanField("Returnable bottle or crate")
+    deposit = RupeesField("Deposit per bottle (₹)", validators=[Optional()])

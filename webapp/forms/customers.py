@@ -2,6 +2,7 @@
 import re
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -24,6 +25,7 @@ class CustomerForm(FlaskForm):
     email = StringField("Email (optional)", validators=[Optional(), Length(max=254)])
     address = TextAreaField("Address", validators=[DataRequired(), Length(max=300)])
     area = StringField("Area", validators=[DataRequired(), Length(max=60)])
+    delivery_note = StringField("Note for the delivery boy (optional)", validators=[Optional(), Length(max=200)])
 
 
 class NewCustomerForm(CustomerForm):
@@ -48,19 +50,19 @@ class StatusForm(FlaskForm):
 class AwayForm(FlaskForm):
     """Away from … to …: no deliveries to the whole household for those days."""
 
-    first_day = StringField("Away from", render_kw={"type": "date"})
-    last_day = StringField("Back on (deliveries start again that day)", render_kw={"type": "date"})
-    reason = StringField("Note (optional)", validators=[Length(max=200)])
+    first_day = StringField(_l("Away from"), render_kw={"type": "date"})
+    last_day = StringField(_l("Back on (deliveries start again that day)"), render_kw={"type": "date"})
+    reason = StringField(_l("Note (optional)"), validators=[Length(max=200)])
     override_cutoff = BooleanField("Override the cut-off (a day already closed; give the reason)")
 
 
 class AwayChangeForm(FlaskForm):
     """Move the day the household is back, or call the trip off (`call_off`)."""
 
-    last_day = StringField("Back on", render_kw={"type": "date"})
+    last_day = StringField(_l("Back on"), render_kw={"type": "date"})
     reason = StringField("Reason (after the cut-off)", validators=[Length(max=200)])
     override_cutoff = BooleanField("Override the cut-off")
-    call_off = SubmitField("Call the trip off")
+    call_off = SubmitField(_l("Call the trip off"))
 
     def back_on(self):
         """The new return day, or None when the trip is called off."""
@@ -141,5 +143,6 @@ class CustomerFilterForm(FlaskForm):
 class ProfileForm(FlaskForm):
     """What a customer may change himself."""
 
-    phone = StringField("Mobile number", validators=[DataRequired(), Length(max=20)])
-    address = TextAreaField("Delivery address", validators=[DataRequired(), Length(max=300)])
+    phone = StringField(_l("Mobile number"), validators=[DataRequired(), Length(max=20)])
+    address = TextAreaField(_l("Delivery address"), validators=[DataRequired(), Length(max=300)])
+    delivery_note = StringField(_l("Note for your delivery boy (optional)"), validators=[Optional(), Length(max=200)])

@@ -2,16 +2,18 @@
 from datetime import timedelta
 
 from flask import request, url_for
-
-from wtforms import SelectField, StringField
+from flask_babel import gettext, lazy_gettext as _l
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from webapp import clock
 from webapp.forms import FlaskForm
+from webapp.forms.catalog import RupeesField
 from webapp.services import ValidationError, validate
 from webapp.services.deliveries import REASONS
 
-OUTCOMES = [("full", "Delivered in full"), ("partial", "Partly delivered"), ("not_delivered", "Not delivered")]
+OUTCOMES = [("full", "Delivered in full"), ("partial", "Partly delivered"), ("not_delivered", "Not delivered"),
+            ("door", "Bottles and cash only")]
 QUANTITY_PREFIX = "qty:"
 MAX_QUANTITY_FIELDS = 100  # a stop never has more; more is a hand-crafted request
 
@@ -46,8 +48,17 @@ class ConfirmStopForm(FlaskForm):
     """One stop's confirmation: the button pressed says the outcome; quantities are `qty:ORDER:PRODUCT`."""
 
     outcome = SelectField("Outcome", choices=OUTCOMES)
-    reason = SelectField("Reason", choices=[("", "Choose a reason")] + list(REASONS.items()),
+    reason = SelectField("Reason", choices=[("", _l("Choose a reason"))] + list(REASONS.items()),
                          validators=[Optional()])
+    # What else happened at the door, in the same tap; the phone's key makes a resent tap count once.
+    bottles = StringField("Bottles collected", validators=[Optional(), Length(max=6)])
+    cash = RupeesField("Cash received (₹)", validators=[Optional()])
+    tap_key = HiddenField(validators=[Optional(), Length(max=80)])
+
+    def door_arguments(self):
+        """{tap_key, bottles_collected, cash_paise, door_only} for deliveries.confirm_stop (the service checks them)."""
+        return {"tap_key": self.tap_key.data or None, "bottles_collected": (self.bottles.data or "").strip() or None,
+                "cash_paise": self.cash.paise, "door_only": self.outcome.data == "door"}
 
     def quantities(self):
         """{order_id: {product_id: typed text}} from the quantity fields (the service checks the numbers)."""
@@ -65,10 +76,10 @@ class ConfirmStopForm(FlaskForm):
     def service_arguments(self):
         """(quantities, reason) for deliveries.confirm_stop from the outcome chosen."""
         reason = self.reason.data or None
-        if self.outcome.data == "full":
+        if self.outcome.data in ("full", "door"):
             return None, None
         if self.outcome.data == "not_delivered":
             if not reason:
-                raise ValidationError("Say why nothing was delivered.", field="reason")
+                raise ValidationError(gettext("Say why nothing was delivered."), field="reason")
             return {}, reason
         return self.quantities(), reason

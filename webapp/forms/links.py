@@ -1,4 +1,5 @@
 """Forms of shared links: issuing (staff, a delivery boy for his round), revoking, pause requests."""
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, DateTimeLocalField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -34,15 +35,15 @@ class ShareBillForm(FlaskForm):
 class ShareRoundForm(FlaskForm):
     """A delivery boy: a link to his own round on one date."""
 
-    date = DateField("Date", validators=[DataRequired("Choose a date.")])
+    date = DateField(_l("Date"), validators=[DataRequired(_l("Choose a date."))])
 
 
 class PauseRequestForm(FlaskForm):
     """Through a round link: ask staff to pause a customer's deliveries."""
 
-    first_day = DateField("First day without delivery", validators=[DataRequired("Choose the first day.")])
-    last_day = DateField("Last day without delivery", validators=[DataRequired("Choose the last day.")])
-    reason = StringField("Reason (optional)", validators=[Optional(), Length(max=200)])
+    first_day = DateField(_l("First day without delivery"), validators=[DataRequired(_l("Choose the first day."))])
+    last_day = DateField(_l("Last day without delivery"), validators=[DataRequired(_l("Choose the last day."))])
+    reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=200)])
 
 
 class DecidePauseForm(FlaskForm):

@@ -1,22 +1,24 @@
 """Order forms: shapes only (the orders service checks quantities, dates, products and the cut-off)."""
+from flask_babel import gettext, lazy_gettext as _l
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.forms import FlaskForm
-from webapp.presentation import format_rupees
+from webapp.template_helpers import rupees as format_rupees
 
 ITEM_ROWS = 3
-PATTERN_CHOICES = [("daily", "Every day"), ("alternate", "Every second day"), ("weekly", "On chosen weekdays"),
-                   ("custom", "On chosen dates")]
-WEEKDAY_CHOICES = [("0", "Mon"), ("1", "Tue"), ("2", "Wed"), ("3", "Thu"), ("4", "Fri"), ("5", "Sat"), ("6", "Sun")]
+PATTERN_CHOICES = [("daily", _l("Every day")), ("alternate", _l("Every second day")),
+                   ("weekly", _l("On chosen weekdays")), ("custom", _l("On chosen dates"))]
+WEEKDAY_CHOICES = [("0", _l("Mon")), ("1", _l("Tue")), ("2", _l("Wed")), ("3", _l("Thu")), ("4", _l("Fri")),
+                   ("5", _l("Sat")), ("6", _l("Sun"))]
 
 
 class ItemForm(Form):
     """One line: a product and how many."""
 
-    product_id = SelectField("Product", choices=[], validate_choice=False)
-    qty = StringField("Quantity", validators=[Length(max=12)], render_kw={"inputmode": "numeric"})
+    product_id = SelectField(_l("Product"), choices=[], validate_choice=False)
+    qty = StringField(_l("Quantity"), validators=[Length(max=12)], render_kw={"inputmode": "numeric"})
 
 
 class CheckboxesField(SelectMultipleField):
@@ -32,8 +34,8 @@ class OrderForm(FlaskForm):
     def __init__(self, *args, products=(), prices=None, **kwargs):
         """`prices`: {product_id: paise} the customer pays, when it is his own form (else the list prices)."""
         super().__init__(*args, **kwargs)
-        choices = [("", "— choose —")] + [(p["_id"], f"{p['name']} ({p['unit']}) — {price_text(p, prices)}")
-                                          for p in products]
+        choices = [("", gettext("— choose —"))] + [
+            (p["_id"], f"{p['name']} ({p['unit']}) — {price_text(p, prices)}") for p in products]
         for entry in self.items.entries:
             entry.product_id.choices = choices
 
@@ -47,21 +49,22 @@ def price_text(product, prices):
     """'₹30.00 each', or '₹28.00 each, your price (list ₹30.00)'."""
     own = (prices or {}).get(product["_id"], product["price_paise"])
     if own == product["price_paise"]:
-        return f"{format_rupees(own)} each"
-    return f"{format_rupees(own)} each, your price (list {format_rupees(product['price_paise'])})"
+        return gettext("%(price)s each", price=format_rupees(own))
+    return gettext("%(price)s each, your price (list %(list)s)", price=format_rupees(own),
+                   list=format_rupees(product["price_paise"]))
 
 
 class OneTimeOrderForm(OrderForm):
-    delivery_date = StringField("Delivery date", render_kw={"type": "date"})
+    delivery_date = StringField(_l("Delivery date"), render_kw={"type": "date"})
 
 
 class SubscriptionForm(OrderForm):
-    pattern = SelectField("How often", choices=PATTERN_CHOICES, validate_choice=False)
-    weekdays = CheckboxesField("Weekdays", choices=WEEKDAY_CHOICES, validate_choice=False)
-    dates = StringField("Dates (for chosen dates)", validators=[Length(max=4000)],
+    pattern = SelectField(_l("How often"), choices=PATTERN_CHOICES, validate_choice=False)
+    weekdays = CheckboxesField(_l("Weekdays"), choices=WEEKDAY_CHOICES, validate_choice=False)
+    dates = StringField(_l("Dates (for chosen dates)"), validators=[Length(max=4000)],
                         render_kw={"placeholder": "2026-03-14, 2026-03-21"})
-    start_date = StringField("Start date", render_kw={"type": "date"})
-    end_date = StringField("End date (optional)", render_kw={"type": "date"})
+    start_date = StringField(_l("Start date"), render_kw={"type": "date"})
+    end_date = StringField(_l("End date (optional)"), render_kw={"type": "date"})
     draft = BooleanField("Save as a draft (nothing arrives until it is activated)")
     override_cutoff = BooleanField("Override the cut-off (start on a day already closed)")
     reason = StringField("Reason (after the cut-off; the delivery boy sees it)", validators=[Length(max=200)])
@@ -79,14 +82,14 @@ class OverrideForm(FlaskForm):
 
 class DayItemForm(Form):
     product_id = HiddenField()
-    qty = StringField("Quantity", validators=[Length(max=12)], render_kw={"inputmode": "numeric"})
+    qty = StringField(_l("Quantity"), validators=[Length(max=12)], render_kw={"inputmode": "numeric"})
 
 
 class DayForm(OverrideForm):
     """One subscription on one day: a quantity per product, or skip the day."""
 
     items = FieldList(FormField(DayItemForm), min_entries=0, max_entries=20)
-    skip = BooleanField("Skip this day")
+    skip = BooleanField(_l("Skip this day"))
 
     def item_list(self):
         if self.skip.data:
@@ -95,17 +98,17 @@ class DayForm(OverrideForm):
 
 
 class PauseForm(OverrideForm):
-    first_day = StringField("From", render_kw={"type": "date"})
-    last_day = StringField("Until (leave empty: until I resume)", render_kw={"type": "date"})
-    reason = StringField("Reason (optional)", validators=[Length(max=200)])
+    first_day = StringField(_l("From"), render_kw={"type": "date"})
+    last_day = StringField(_l("Until (leave empty: until I resume)"), render_kw={"type": "date"})
+    reason = StringField(_l("Reason (optional)"), validators=[Length(max=200)])
 
 
 class ResumeForm(OverrideForm):
-    day = StringField("Deliver again from", render_kw={"type": "date"})
+    day = StringField(_l("Deliver again from"), render_kw={"type": "date"})
 
 
 class StopForm(OverrideForm):
-    from_day = StringField("Stop from (empty: the first day still open)", render_kw={"type": "date"})
+    from_day = StringField(_l("Stop from (empty: the first day still open)"), render_kw={"type": "date"})
 
 
 class AreaSkipForm(OverrideForm):

@@ -13,7 +13,7 @@ Every document the import writes carries `source: "legacy"`, `legacy_id` and `im
 from collections import defaultdict
 from datetime import date, timedelta
 
-from webapp import clock
+from webapp import clock, observability
 from webapp.db import get_db
 from webapp.legacy import billing, deliveries, orders, people, reader
 from webapp.legacy.report import Report
@@ -169,6 +169,7 @@ def _insert_bills(bills_by_month, payments, summary):
             uow.run(ACTOR, work)
 
 
+@observability.timed("legacy_import")
 def import_legacy(source, *, source_name=None, dry_run=False, as_of=None, progress=None):
     """Import the legacy database `source` (a pymongo Database, only read); returns the report document.
     `as_of` (a date): delivery records after it are not imported. `progress(step)` is told each step done."""

@@ -356,3 +356,23 @@ def accept_invite(token, password):
         return updated
 
     return uow.run(Actor.for_user(user), work)
+
+
+def set_language(language, *, actor):
+    """The language the signed-in person's pages speak ("en", "hi", "gu"), kept on his login."""
+    from webapp.i18n import LANGUAGES
+
+    if actor.kind != "user":
+        raise Forbidden("Only a signed-in person keeps a language.")
+    if language not in LANGUAGES:
+        raise ValidationError("Choose English, Hindi or Gujarati.", field="language")
+
+    def work(u):
+        before = u.db.users.find_one_and_update({"_id": actor.id}, {"$set": {"language": language}},
+                                                projection={"language": 1})
+        if before is None:
+            raise NotFound("No such user.")
+        u.record("user.set_language", "user", actor.id, f"Language set to {LANGUAGES[language]}",
+                 changes={"language": {"before": before.get("language"), "after": language}})
+
+    uow.run(actor, work)

@@ -37,9 +37,10 @@ def paid_status(total, paid):
 
 
 def effective_status(bill, today):
-    """The stored status, or OVERDUE when unpaid past the due date on `today`."""
+    """The stored status, or OVERDUE when unpaid past the due date on `today` and none of its lines is questioned
+    (a bill with open questions, `open_questions` > 0, is not final yet)."""
     status = bill["status"]
-    if status != "PAID" and bill["due_date"] < today.isoformat():
+    if status != "PAID" and bill["due_date"] < today.isoformat() and not bill.get("open_questions", 0) > 0:
         return "OVERDUE"
     return status
 

@@ -5,8 +5,8 @@ its bill (anything else answers NotFound, so a bill's existence is not revealed)
 """
 from webapp import clock
 from webapp.db import get_db
-from webapp.presentation import csv_rupees, csv_text
-from webapp.services import STAFF_ROLES, NotFound, ValidationError, validate
+from webapp.presentation import csv_rupees
+from webapp.services import STAFF_ROLES, NotFound, ValidationError, bottles, business_profile, exports, ledger, upi, validate
 from webapp.services.bill_builder import effective_status
 
 STATUSES = ("PENDING", "PARTIAL", "PAID", "OVERDUE")
@@ -19,7 +19,9 @@ def _can_see_customer(actor, customer_id):
 
 
 def _with_status(bill, today):
+    """The bill with its effective status and `due_now_paise`, what is left to pay on it (total less paid)."""
     bill["status"] = effective_status(bill, today)
+    bill["due_now_paise"] = upi.due_now_paise(bill)
     return bill
 
 
@@ -37,10 +39,56 @@ def get_bill(bill_id, *, actor):
 
 
 def bill_view(bill_id, *, actor):
-    """What a bill page renders: {bill, products, customer} (the same visibility as get_bill)."""
+    """What a bill page renders (the same visibility as get_bill): the bill as an invoice, see `as_invoice`."""
     bill = get_bill(bill_id, actor=actor)
-    customer = get_db().customers.find_one({"_id": bill["customer_id"]}, {"name": 1, "address": 1, "area": 1}) or {}
-    return {"bill": bill, "products": products_for([bill]), "customer": customer}
+    customer = get_db().customers.find_one({"_id": bill["customer_id"]},
+                                           {"name": 1, "address": 1, "area": 1, "phone": 1, "custom_prices": 1}) or {}
+    return as_invoice(bill, customer, products_for([bill]))
+
+
+def as_invoice(bill, customer, products):
+    """A bill with what its invoice shows: {bill, customer, products, business (the dairy's profile),
+    issued_on (the business day it was issued), product_summary (one row per product and rate), days (the
+    day-by-day detail), due_now_paise (total less paid: what UPI asks for), upi ({uri, svg, amount_paise}, None
+    when nothing is due or the dairy has no UPI ID), bottles (the customer's returnable bottles now: deposit held,
+    charges)}."""
+    business = business_profile.get()
+    return {"bill": bill, "customer": customer, "products": products, "business": business,
+            "issued_on": bill["issued_at"].astimezone(clock.business_tz()).date(),
+            "product_summary": product_summary(bill, products, customer.get("custom_prices") or {}),
+            "days": day_detail(bill, products), "due_now_paise": upi.due_now_paise(bill),
+            "upi": upi.for_bill(bill, business), "bottles": bottles.for_customer(bill["customer_id"])}
+
+
+def day_detail(bill, products):
+    """The bill's lines by day, oldest first, products by name within a day: [{date, lines}]; each line keeps
+    its `index` in bill.lines (the anchor a question about it names) and has the product's `name`."""
+    days = {}
+    for index, line in enumerate(bill.get("lines") or []):
+        name = products.get(line["product_id"], {}).get("name", line["product_id"])
+        days.setdefault(line["date"], []).append({**line, "index": index, "name": name})
+    return [{"date": day, "lines": sorted(lines, key=lambda line: (line["name"].casefold(), line["index"]))}
+            for day, lines in sorted(days.items())]
+
+
+def product_summary(bill, products, custom_prices):
+    """The bill's lines added up per product and rate, in the order of the products' names: [{product_id, name,
+    unit, qty, unit_price_paise, amount_paise, list_price_paise}]; list_price_paise is the product's price where
+    the customer has his own rate for it and was billed at a rate other than that price, else None."""
+    rows = {}
+    for line in bill.get("lines") or []:
+        row = rows.setdefault((line["product_id"], line["unit_price_paise"]), {
+            "product_id": line["product_id"], "unit_price_paise": line["unit_price_paise"], "qty": 0,
+            "amount_paise": 0})
+        row["qty"] += line["qty"]
+        row["amount_paise"] += line["amount_paise"]
+    for row in rows.values():
+        product = products.get(row["product_id"], {})
+        list_price = product.get("price_paise")
+        row.update(name=product.get("name", row["product_id"]), unit=product.get("unit", ""),
+                   list_price_paise=list_price if row["product_id"] in custom_prices
+                   and list_price not in (None, row["unit_price_paise"]) else None)
+    return sorted(rows.values(), key=lambda row: (row["name"].casefold(), row["unit_price_paise"]))
 
 
 def products_for(bills):
@@ -58,42 +106,21 @@ def customer_bills(customer_id, *, actor):
     return [_with_status(bill, today) for bill in bills]
 
 
-def statement(customer_id, *, actor):
-    """Bills and payments over time with the running balance:
-    {customer, entries, balance_paise, bills, payments, pending_adjustments}."""
-    if not _can_see_customer(actor, customer_id):
-        raise NotFound("No such customer.")
-    db = get_db()
-    customer = db.customers.find_one({"_id": customer_id})
-    if customer is None:
-        raise NotFound("No such customer.")
-    bills = customer_bills(customer_id, actor=actor)
-    payments = list(db.payments.find({"customer_id": customer_id}).sort([("received_on", -1), ("created_at", -1)]))
-    entries = [{"on": b["issued_at"].astimezone(clock.business_tz()).date().isoformat(), "kind": "bill",
-                "ref": b["_id"], "label": f"Bill {b['month']} ({b['kind']})", "amount_paise": b["total_paise"],
-                "at": b["issued_at"]} for b in bills]
-    entries += [{"on": p["received_on"], "kind": "payment", "ref": p["_id"],
-                 "label": f"Payment ({p['method']}{', ' + p['reference'] if p.get('reference') else ''})",
-                 "amount_paise": -p["amount_paise"], "at": p["created_at"]} for p in payments]
-    entries.sort(key=lambda e: (e["on"], e["at"]))
-    balance = 0
-    for entry in entries:
-        balance += entry["amount_paise"]
-        entry["balance_paise"] = balance
-    return {"customer": customer, "entries": entries, "balance_paise": balance, "bills": bills,
-            "payments": payments, "pending_adjustments": list(
-                db.adjustments.find({"customer_id": customer_id, "bill_id": None}).sort("created_at", 1))}
+def statement(customer_id, first_day=None, last_day=None, *, actor):
+    """The customer's ledger over a date range: `ledger.statement` (the same visibility)."""
+    return ledger.statement(customer_id, first_day, last_day, actor=actor)
 
 
 def _bill_query(month, status=None, area=None, delivery_boy_id=None):
     query = {"month": month}
     today = clock.iso(clock.today())
+    # A bill with an open question is not overdue (bill_builder.effective_status): it lists as PENDING/PARTIAL.
     if status == "OVERDUE":
-        query.update(status={"$ne": "PAID"}, due_date={"$lt": today})
+        query.update(status={"$ne": "PAID"}, due_date={"$lt": today}, open_questions={"$not": {"$gt": 0}})
     elif status == "PAID":
         query["status"] = "PAID"
     elif status in ("PENDING", "PARTIAL"):
-        query.update(status=status, due_date={"$gte": today})
+        query.update(status=status, **{"$or": [{"due_date": {"$gte": today}}, {"open_questions": {"$gt": 0}}]})
     if area or delivery_boy_id:
         match = {}
         if area:
@@ -131,33 +158,45 @@ def filter_choices(*, actor):
 
 
 def bills_csv(month, *, status=None, area=None, delivery_boy_id=None, actor):
-    """The filtered bills as CSV text."""
-    bills = list_bills(month, status=status, area=area, delivery_boy_id=delivery_boy_id, actor=actor)
-    rows = [["bill", "customer_id", "customer", "area", "month", "kind", "lines_total", "adjustments",
-             "total", "previous_balance", "amount_due", "paid", "status", "due_date"]]
-    for bill in bills:
-        adjustments = sum(a["amount_paise"] for a in bill.get("adjustments") or [])
-        rows.append([bill["_id"], bill["customer_id"], bill["customer"]["name"], bill["customer"].get("area", ""),
-                     bill["month"], bill["kind"], csv_rupees(bill["lines_paise"]), csv_rupees(adjustments),
-                     csv_rupees(bill["total_paise"]), csv_rupees(bill["previous_balance_paise"]),
-                     csv_rupees(bill["amount_due_paise"]), csv_rupees(bill["paid_paise"]), bill["status"],
-                     bill["due_date"]])
-    return csv_text(rows)
+    """The filtered bills as CSV, streamed: a generator of text chunks read from a cursor (checks run at once)."""
+    actor.require(*STAFF_ROLES)
+    month = validate.month(month)
+    if status not in (None, "", *STATUSES):
+        raise ValidationError("Choose a status.", field="status")
+    db = get_db()
+    today = clock.today()
+    cursor = db.bills.find(_bill_query(month, status or None, area, delivery_boy_id), {"lines": 0},
+                           batch_size=exports.BATCH_SIZE).sort("_id", 1)
+
+    def rows():
+        for batch in exports.batches(cursor):
+            customers = {c["_id"]: c for c in db.customers.find(
+                {"_id": {"$in": list({b["customer_id"] for b in batch})}}, {"name": 1, "area": 1})}
+            for bill in batch:
+                customer = customers.get(bill["customer_id"], {"name": bill["customer_id"], "area": ""})
+                adjustments = sum(a["amount_paise"] for a in bill.get("adjustments") or [])
+                yield [bill["_id"], bill["customer_id"], customer["name"], customer.get("area", ""), bill["month"],
+                       bill["kind"], csv_rupees(bill["lines_paise"]), csv_rupees(adjustments),
+                       csv_rupees(bill["total_paise"]), csv_rupees(bill["previous_balance_paise"]),
+                       csv_rupees(bill["amount_due_paise"]), csv_rupees(bill["paid_paise"]),
+                       effective_status(bill, today), bill["due_date"]]
+
+    return exports.csv_chunks(["bill", "customer_id", "customer", "area", "month", "kind", "lines_total",
+                               "adjustments", "total", "previous_balance", "amount_due", "paid", "status",
+                               "due_date"], rows())
 
 
 def lines_csv(month, *, status=None, area=None, delivery_boy_id=None, actor):
-    """Every line of the filtered bills as CSV text."""
+    """Every line of the filtered bills as CSV, streamed like `bills_csv`."""
     actor.require(*STAFF_ROLES)
     month = validate.month(month)
     db = get_db()
     products = {p["_id"]: p["name"] for p in db.products.find({}, {"name": 1})}
-    rows = [["bill", "customer_id", "date", "delivery", "order", "order_kind", "product_id", "product",
-             "ordered_qty", "qty", "unit_price", "amount"]]
-    query = _bill_query(month, status or None, area, delivery_boy_id)
-    for bill in db.bills.find(query, {"customer_id": 1, "lines": 1}).sort("_id", 1):
-        for line in bill.get("lines") or []:
-            rows.append([bill["_id"], bill["customer_id"], line["date"], line["delivery_id"], line["order_id"],
-                         line["order_kind"], line["product_id"], products.get(line["product_id"], ""),
-                         line["ordered_qty"], line["qty"], csv_rupees(line["unit_price_paise"]),
-                         csv_rupees(line["amount_paise"])])
-    return csv_text(rows)
+    cursor = db.bills.find(_bill_query(month, status or None, area, delivery_boy_id),
+                           {"customer_id": 1, "lines": 1}, batch_size=exports.BATCH_SIZE).sort("_id", 1)
+    rows = ([bill["_id"], bill["customer_id"], line["date"], line["delivery_id"], line["order_id"],
+             line["order_kind"], line["product_id"], products.get(line["product_id"], ""), line["ordered_qty"],
+             line["qty"], csv_rupees(line["unit_price_paise"]), csv_rupees(line["amount_paise"])]
+            for bill in cursor for line in bill.get("lines") or [])
+    return exports.csv_chunks(["bill", "customer_id", "date", "delivery", "order", "order_kind", "product_id",
+                               "product", "ordered_qty", "qty", "unit_price", "amount"], rows)

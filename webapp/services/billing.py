@@ -8,6 +8,11 @@ customer and month); later ones for late deliveries are `supplementary`. Bills a
 each batch one unit of work: bill numbers (taken inside it, so a batch that fails consumes none), the
 customers' billing guards, the bills, their adjustments, the job's progress and an audit entry.
 
+A complete run leaves the month's mark (`billing_marks`: the guard counts it noted, the latest legacy import,
+the number of bills and payments, the deliveries it read and how many are billed). Running the month again with
+all of these unchanged and no adjustment waiting decides from the mark alone, without reading the month's
+deliveries again; any delivery written since moves a count and the run reads the month as usual.
+
 Only closed months are billed (over in business time), from the month of the first delivery on. The one
 exception is `bill_to_date`: a customer leaving mid-month is billed, once and on an admin's word, for what he
 received so far; that bill belongs to the current month and records `up_to`, so the month's run later bills
@@ -24,7 +29,7 @@ from itertools import groupby
 from flask import current_app
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from webapp import clock
+from webapp import clock, observability
 from webapp.db import get_db
 from webapp.services import Conflict, NotFound, ValidationError, billing_jobs, guards, ids, payments, uow, validate
 from webapp.services.bill_builder import DELIVERY_FIELDS, assemble_bill, due_date_for, previous_month
@@ -58,7 +63,14 @@ def billable_month(month):
     if month >= current:
         raise ValidationError(f"{month} is not over yet: only closed months are billed, the latest is "
                               f"{previous_month(current)}.", field="month")
-    first = get_db().deliveries.find_one({}, {"month": 1}, sort=[("month", 1)])
+    db = get_db()
+    # A month run before (it has a mark) is billable; else one delivery in it or before it says so. The embedded
+    # server reads every index key of the month range before its first document: the mark spares a re-run that.
+    if db.billing_marks.find_one({"_id": month}, {"_id": 1}) is not None:
+        return month
+    if db.deliveries.find_one({"month": {"$lte": month}}, {"_id": 1}) is not None:
+        return month
+    first = db.deliveries.find_one({}, {"month": 1}, sort=[("month", 1)])
     if first is None:
         raise ValidationError("Nothing has been delivered yet: there is no month to bill.", field="month")
     if month < first["month"]:
@@ -68,6 +80,32 @@ def billable_month(month):
 
 
 # ---------------------------------------------------------------- what the run reads
+
+def _latest_import(db):
+    """The id of the latest legacy import (the one writer of deliveries that counts no guard), or None."""
+    latest = db.import_reports.find_one({}, {"_id": 1}, sort=[("started_at", -1)])
+    return latest and latest["_id"]
+
+
+def _balance_records(db):
+    """How many bills and payments there are (collection counts, no read): balances move only with these."""
+    return {"bills": db.bills.estimated_document_count(), "payments": db.payments.estimated_document_count()}
+
+
+def _unchanged_mark(db, month, noted):
+    """The month's mark (`billing_marks`, left by its last complete run) when that run left nothing to bill, from
+    what the run `noted` before reading anything: no delivery of the month written since (the customers' guard
+    counts only grow, so an equal sum means every count is equal; an import writes deliveries without counting,
+    so a new import means reading again), no bill or payment since (a balance to carry for a customer without his
+    regular bill), and no adjustment waiting for a bill. None: the run reads the month again. Counting the
+    month's deliveries, or summing balances, would cost the embedded server as much as reading them."""
+    mark = db.billing_marks.find_one({"_id": month})
+    if mark is None or any(mark.get(key) != value for key, value in noted.items()):
+        return None
+    if db.adjustments.find_one({"bill_id": None}, {"_id": 1}) is not None:
+        return None
+    return mark
+
 
 def _month_state(db, month):
     """Delivery ids already billed for the month, and customers who already have their regular bill."""
@@ -92,12 +130,13 @@ def _subscription_days(db, month, customer_id=None, last_day=None):
     days = [day for day in clock.month_days(month) if last_day is None or clock.iso(day) <= last_day]
     first, last = clock.iso(days[0]), clock.iso(days[-1])
     paused, skipped = defaultdict(set), defaultdict(set)
-    query = {"kind": "SUBSCRIPTION", "start_date": {"$lte": last},
-             "$or": [{"end_date": None}, {"end_date": {"$gte": first}}]}
-    if customer_id is not None:
-        query["customer_id"] = customer_id
+    # Filters an index answers whole (index kind_start in migration 0009, customer_kind_status); the end date in here.
+    query = ({"kind": "SUBSCRIPTION", "start_date": {"$lte": last}} if customer_id is None
+             else {"customer_id": customer_id, "kind": "SUBSCRIPTION"})
     fields = {"customer_id": 1, "start_date": 1, "end_date": 1, "pauses": 1, "holds": 1, "skips": 1}
     for order in db.orders.find(query, fields):
+        if order["start_date"] > last or (order.get("end_date") or first) < first:
+            continue
         start = max(first, order["start_date"])
         end = min(last, order.get("end_date") or last)
         # The order's own pauses and the household's holds (away, or the customer paused; open-ended = no last day).
@@ -171,17 +210,19 @@ def _issue_with_retry(bill_for, customer_id, deliveries, adjustments, billed, ha
             if attempt == ISSUE_ATTEMPTS - 1:
                 raise
             guard_counts.update(guards.counts(bill["month"], [customer_id]))  # noted before re-reading
-            deliveries = list(db.deliveries.find(
-                {"month": bill["month"], "customer_id": customer_id, "amount_paise": {"$gt": 0}}, DELIVERY_FIELDS))
+            deliveries = [d for d in db.deliveries.find({"month": bill["month"], "customer_id": customer_id},
+                                                         DELIVERY_FIELDS) if (d.get("amount_paise") or 0) > 0]
             for other in db.bills.find({"customer_id": customer_id, "month": bill["month"]},
                                        {"kind": 1, "lines.delivery_id": 1}):
                 billed.update(line["delivery_id"] for line in other.get("lines") or [])
                 has_regular = has_regular or other["kind"] == "regular"
-            adjustments = list(db.adjustments.find({"_id": {"$in": [a["_id"] for a in adjustments]}, "bill_id": None}))
+            adjustments = [a for a in db.adjustments.find({"_id": {"$in": [a["_id"] for a in adjustments]}})
+                           if a.get("bill_id") is None]
 
 
 # ---------------------------------------------------------------- the month's run
 
+@observability.timed("billing_run")
 def run_month(month, *, actor, job_id=None):
     """Bill every delivered, not yet billed line of `month`, one bill per customer; returns a summary.
     `job_id`: the job record (billing_jobs) that shows this run's progress."""
@@ -191,8 +232,14 @@ def run_month(month, *, actor, job_id=None):
     started = time.perf_counter()  # a duration, not a business time: the real clock even when frozen
     due_date = due_date_for(month, clock.today(), current_app.config.get("BILL_DUE_DAY", DEFAULT_DUE_DAY))
     run_id = job_id or ids.new_id("RN")
-    billed, regular = _month_state(db, month)
     guard_counts = guards.counts(month)  # before the read pass: a later write to a delivery moves its count
+    noted = {"writes": sum(guard_counts.values()), "import_id": _latest_import(db), **_balance_records(db)}
+    mark = _unchanged_mark(db, month, noted)
+    if mark is not None:
+        tally = {"customers_total": 0, "customers_done": 0, "bills_issued": 0, "amount_paise": 0, "lines": 0,
+                 "supplementary": 0}
+        return _finish_run(month, run_id, tally, started, already_billed=mark["billed"], actor=actor, job_id=job_id)
+    billed, regular = _month_state(db, month)
     balances = payments.balances()
     previous_totals = _totals_by_customer(db, previous_month(month))
     sub_days = _subscription_days(db, month)
@@ -212,12 +259,13 @@ def run_month(month, *, actor, job_id=None):
     # One pass over the month's deliveries, in customer order (index month_customer).
     deliveries_by_customer = {}
     not_delivered = defaultdict(set)
-    already_billed = 0
+    already_billed = read = 0
     cursor = db.deliveries.find({"month": month}, DELIVERY_FIELDS, batch_size=5000).sort("customer_id", 1)
     for customer_id, group in groupby(cursor, key=lambda d: d["customer_id"]):
         beat_now_and_then()
         unbilled = []
         for delivery in group:
+            read += 1
             if (delivery.get("amount_paise") or 0) <= 0:
                 not_delivered[customer_id].add(delivery["date"])
             elif delivery["_id"] in billed:
@@ -284,12 +332,24 @@ def run_month(month, *, actor, job_id=None):
             message = str(error) or type(error).__name__
             uow.run(actor, lambda u: billing_jobs.finish(u, job_id, tally, error=message))
         raise
+    # Every delivered delivery read is now on a bill (this run's or a concurrent one's): the month's mark.
+    billed_now = already_billed + sum(len(group) for group in deliveries_by_customer.values())
+    mark = dict(noted, bills=noted["bills"] + tally["bills_issued"], deliveries=read, billed=billed_now,
+                run_id=run_id, at=clock.now())
+    return _finish_run(month, run_id, tally, started, already_billed=already_billed, actor=actor, job_id=job_id,
+                       mark=mark)
+
+
+def _finish_run(month, run_id, tally, started, *, already_billed, actor, job_id=None, mark=None):
+    """The run's summary, its job finished and its audit entry (with the month's new mark after a full pass)."""
     summary = dict(tally, month=month, run_id=run_id, already_billed=already_billed,
                    seconds=round(time.perf_counter() - started, 3))
 
     def finish(u):
         if job_id:
             billing_jobs.finish(u, job_id, tally, summary=summary)
+        if mark is not None:
+            u.db.billing_marks.replace_one({"_id": month}, mark, upsert=True)
         u.record("billing.run", "month", month,
                  f"Billed {month}: {summary['bills_issued']} bills, {summary['amount_paise']} paise",
                  changes={"run_id": run_id, "bills_issued": summary["bills_issued"]})
@@ -341,8 +401,8 @@ def bill_to_date(customer_id, *, actor):
         for bill in db.bills.find({"customer_id": customer_id, "month": month}, {"kind": 1, "lines.delivery_id": 1}):
             billed.update(line["delivery_id"] for line in bill.get("lines") or [])
             has_regular = has_regular or bill["kind"] == "regular"
-        recorded = list(db.deliveries.find({"month": month, "customer_id": customer_id, "date": {"$lte": up_to}},
-                                           DELIVERY_FIELDS))
+        recorded = [d for d in db.deliveries.find({"month": month, "customer_id": customer_id}, DELIVERY_FIELDS)
+                    if d["date"] <= up_to]
         delivered = [d for d in recorded if (d.get("amount_paise") or 0) > 0 and d["_id"] not in billed]
         if not delivered:
             raise Conflict(f"Nothing delivered to {customer['name']} up to today is left to bill.")

@@ -5,7 +5,7 @@ from pymongo.errors import DuplicateKeyError
 from webapp import clock
 from webapp.db import get_db
 from webapp.presentation import format_rupees
-from webapp.services import NotFound, ValidationError, ids, uow, validate
+from webapp.services import NotFound, ValidationError, bottles, ids, uow, validate
 
 STATUSES = ("active", "discontinued")
 MAX_PRICE_PAISE = 10_000_000  # ₹1,00,000: anything above is a typing slip
@@ -108,6 +108,30 @@ def set_status(product_id, status, *, actor):
                      f"{'Discontinued' if status == 'discontinued' else 'Offered again'}: {before['name']}",
                      changes={"status": {"before": before["status"], "after": status}})
         return {**before, "status": status}
+
+    return uow.run(actor, work)
+
+
+def set_returnable(product_id, returnable, deposit_paise, *, actor):
+    """Mark a product returnable with its deposit per bottle (or not returnable). Bottles already given keep the
+    deposit of their day."""
+    actor.require("admin")
+    returnable, deposit_paise = bottles.clean_deposit(bool(returnable), deposit_paise)
+
+    def work(u):
+        before = u.db.products.find_one_and_update(
+            {"_id": product_id}, {"$set": {"returnable": returnable, "deposit_paise": deposit_paise,
+                                          "updated_at": clock.now()}}) if isinstance(product_id, str) else None
+        if before is None:
+            raise NotFound("No such product.")
+        was = (bool(before.get("returnable")), before.get("deposit_paise") or 0)
+        if was != (returnable, deposit_paise):
+            u.record("product.bottles", "product", product_id,
+                     f"{before['name']}: " + (f"returnable, deposit {deposit_paise} paise" if returnable
+                                              else "not returnable"),
+                     changes={"before": {"returnable": was[0], "deposit_paise": was[1]},
+                              "after": {"returnable": returnable, "deposit_paise": deposit_paise}})
+        return {**before, "returnable": returnable, "deposit_paise": deposit_paise}
 
     return uow.run(actor, work)
 

@@ -114,12 +114,12 @@ def insert_customer(u, details, status, route, prices, *, password_hash=None):
 
 
 def create_customer(name, phone, address, area, *, delivery_boy_id=None, stop=None, email=None,
-                    status="active", custom_prices=None, actor):
+                    status="active", custom_prices=None, delivery_note=None, actor):
     """Create the customer, his login, his place on the route and his set-password link in one unit of work;
     returns (customer, invite_url)."""
     actor.require(*STAFF_ROLES)
     errors = validate.Errors()
-    details = clean_details(errors, name, phone, address, area, email)
+    details = clean_delivery_note(errors, clean_details(errors, name, phone, address, area, email), delivery_note)
     check_status(errors, status)
     route = clean_route(errors, delivery_boy_id, stop)
     prices = errors.check("custom_prices", clean_custom_prices, custom_prices)
@@ -212,11 +212,19 @@ def save_details(customer, details, *, actor, action, summary):
     return uow.run(actor, work)
 
 
-def update_customer(customer_id, name, phone, address, area, *, email=None, actor):
-    """Staff edit a customer's name, phone, email, address and area."""
+def clean_delivery_note(errors, details, delivery_note):
+    """The note the delivery boy reads at the door ("leave at the gate"); None leaves it as it is."""
+    if delivery_note is not None:
+        details["delivery_note"] = errors.check("delivery_note", validate.text, delivery_note, "delivery_note",
+                                                label="Note for the delivery boy", max_length=200, required=False)
+    return details
+
+
+def update_customer(customer_id, name, phone, address, area, *, email=None, delivery_note=None, actor):
+    """Staff edit a customer's name, phone, email, address, area and the note for his delivery boy."""
     customer = staff_customer(customer_id, actor=actor)
     errors = validate.Errors()
-    details = clean_details(errors, name, phone, address, area, email)
+    details = clean_delivery_note(errors, clean_details(errors, name, phone, address, area, email), delivery_note)
     errors.raise_if_any()
     return save_details(customer, details, actor=actor, action="customer.update",
                         summary=f"Edited {customer['name']}")
@@ -230,14 +238,14 @@ def own_profile(*, actor):
     return get_customer(actor.customer_id)
 
 
-def update_own_profile(address, phone, *, actor):
-    """A customer changes his own address and phone."""
+def update_own_profile(address, phone, *, delivery_note=None, actor):
+    """A customer changes his own address, phone and the note for his delivery boy."""
     customer = own_profile(actor=actor)
     errors = validate.Errors()
-    details = {
+    details = clean_delivery_note(errors, {
         "address": errors.check("address", validate.text, address, "address", label="Address", max_length=300),
         "phone": errors.check("phone", validate.phone, phone),
-    }
+    }, delivery_note)
     errors.raise_if_any()
     return save_details(customer, details, actor=actor, action="customer.update_own",
                         summary=f"{customer['name']} changed his profile")
@@ -273,7 +281,7 @@ def set_status(customer_id, status, *, from_day=None, reason=None, override_cuto
                      f"{before['name']}: {before['status']} → {status} from {day}"
                      + (f" (after the cut-off: {reason})" if overridden else f": {reason}" if reason else ""),
                      changes={"status": {"before": before["status"], "after": status}, "from_day": day.isoformat(),
-                              "override_cutoff": overridden, **effects})
+                              "reason": reason, "override_cutoff": overridden, **effects})
         return {**before, "status": status}
 
     return uow.run(actor, work)

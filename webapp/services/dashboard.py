@@ -1,9 +1,16 @@
-"""What each home page shows first: what needs attention today (reads only)."""
+"""What each home page shows first: what needs attention today; for the owner, the morning page (today's rounds,
+the month's money, trends). Every figure is an aggregation or a count in the database, never a loop over all
+documents here; reads only, apart from the kept daily totals `trends` takes once per closed day."""
 from datetime import timedelta
 
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import STAFF_ROLES, NotFound, catalog, payments, rounds
+from webapp.services import STAFF_ROLES, NotFound, catalog, payments, rounds, trends
+from webapp.services.late_requests import FOR_THE_DOOR
+
+OWNER_ROLES = ("admin",)
+TOP_OVERDUE = 10
+UNBILLED_MONTHS = 3  # delivered-not-billed looks back over this month and the three before it
 
 
 def staff_summary(*, actor):
@@ -18,6 +25,98 @@ def staff_summary(*, actor):
         "pause_requests": db.pause_requests.count_documents({"status": "PENDING"}),
         "late_requests": db.change_requests.count_documents({"status": "OPEN", "date": {"$gte": today}}),
         "overdue_bills": db.bills.count_documents({"status": {"$ne": "PAID"}, "due_date": {"$lt": today}}),
+    }
+
+
+def staff_home(*, actor):
+    """The staff home page: {"summary", "owner"} for every staff member; for the owner (admin) also
+    {"today_rounds", "money", "trends"}."""
+    actor.require(*STAFF_ROLES)
+    home = {"summary": staff_summary(actor=actor), "owner": actor.is_system or actor.has_role(*OWNER_ROLES)}
+    if home["owner"]:
+        today = clock.today()
+        days = trends.history(today, months=UNBILLED_MONTHS)
+        home.update(today_rounds=today_view(actor=actor), money=money(today, days), trends=trends.overview(today, days))
+    return home
+
+
+def today_view(*, actor):
+    """Today's rounds going out: {"day", "rounds": [{"boy", "progress"}], "unassigned", "progress", "load": [{name,
+    unit, qty}] (the van load of every round, from the same read as the progress), "late_changes": [{change
+    request + customer_name}], "area_skips": [...]}."""
+    actor.require(*STAFF_ROLES)
+    day = clock.today()
+    overview = rounds.day_overview(day, actor=actor)
+    db = get_db()
+    late = list(db.change_requests.aggregate([
+        {"$match": {"date": day.isoformat(), "status": {"$in": FOR_THE_DOOR}}},
+        {"$sort": {"created_at": 1}},
+        {"$lookup": {"from": "customers", "localField": "customer_id", "foreignField": "_id", "as": "customer",
+                     "pipeline": [{"$project": {"name": 1}}]}},
+    ]))
+    for request in late:
+        request["customer_name"] = request.pop("customer")[0]["name"] if request["customer"] else request["customer_id"]
+    skips = list(db.area_skips.find({"date": day.isoformat(), "undone_at": None}).sort("area", 1))
+    products = catalog.products_by_id(overview["quantities"])
+    load = sorted(({"product_id": product_id, "name": products.get(product_id, {}).get("name", product_id),
+                    "unit": products.get(product_id, {}).get("unit", ""), "qty": qty}
+                   for product_id, qty in overview["quantities"].items()), key=lambda line: line["name"].casefold())
+    return {"day": day, "rounds": overview["rounds"], "unassigned": overview["unassigned"],
+            "progress": overview["progress"], "load": load, "late_changes": late, "area_skips": skips}
+
+
+def _sum(collection, match, value):
+    """{"sum", "count"} of `value` over the matching documents (one aggregation); {} when none match."""
+    pipeline = [{"$match": match}, {"$group": {"_id": None, "sum": {"$sum": value}, "count": {"$sum": 1}}}]
+    return next(collection.aggregate(pipeline), {})
+
+
+def money(today, days=None):
+    """This month so far, in paise: {"month", "delivered": {"subscription", "one_time", "total"} (up to yesterday),
+    "billed", "bills", "collected", "payments", "outstanding", "unbilled", "unbilled_since", "overdue": [{customer_id,
+    name, owed_paise, bills}], "overdue_total"}.
+
+    Delivered value from the daily totals; billed = bills issued this month; collected = payments received this
+    month; outstanding = what every issued bill still waits for; unbilled = delivered since the first of the month
+    UNBILLED_MONTHS before this one minus the lines billed for those months (a bill names deliveries of its own
+    month only, at their recorded amounts). `days`: `trends.history(today)` when the caller has read it already."""
+    db = get_db()
+    month = clock.month_of(today)
+    first = today.replace(day=1)
+    since = trends.months_back(today, UNBILLED_MONTHS)
+    days = days or trends.history(today, months=UNBILLED_MONTHS)
+    this_month = [d for d in days if d["day"] >= first]
+    delivered = {"subscription": sum(d["subscription_paise"] for d in this_month),
+                 "one_time": sum(d["one_time_paise"] for d in this_month)}
+    delivered["total"] = delivered["subscription"] + delivered["one_time"]
+    billed = _sum(db.bills, {"issued_at": {"$gte": clock.local_datetime(first, 0)}}, "$total_paise")
+    collected = _sum(db.payments, {"received_on": {"$gte": first.isoformat(), "$lte": today.isoformat()}},
+                     "$amount_paise")
+    outstanding = _sum(db.bills, {"status": {"$ne": "PAID"}, "total_paise": {"$gt": 0}},
+                       {"$subtract": ["$total_paise", "$paid_paise"]})
+    billed_lines = _sum(db.bills, {"month": {"$gte": clock.month_of(since)}}, "$lines_paise")
+    delivered_since = sum(d["subscription_paise"] + d["one_time_paise"] for d in days if d["day"] >= since)
+    overdue = list(db.bills.aggregate([
+        {"$match": {"status": {"$ne": "PAID"}, "due_date": {"$lt": today.isoformat()}, "total_paise": {"$gt": 0}}},
+        {"$group": {"_id": "$customer_id", "owed_paise": {"$sum": {"$subtract": ["$total_paise", "$paid_paise"]}},
+                    "bills": {"$sum": 1}}},
+        {"$sort": {"owed_paise": -1, "_id": 1}},
+        {"$limit": TOP_OVERDUE},
+        {"$lookup": {"from": "customers", "localField": "_id", "foreignField": "_id", "as": "customer",
+                     "pipeline": [{"$project": {"name": 1}}]}},
+    ]))
+    overdue_total = _sum(db.bills, {"status": {"$ne": "PAID"}, "due_date": {"$lt": today.isoformat()},
+                                    "total_paise": {"$gt": 0}},
+                         {"$subtract": ["$total_paise", "$paid_paise"]})
+    return {
+        "month": month, "delivered": delivered,
+        "billed": billed.get("sum", 0), "bills": billed.get("count", 0),
+        "collected": collected.get("sum", 0), "payments": collected.get("count", 0),
+        "outstanding": outstanding.get("sum", 0),
+        "unbilled": max(delivered_since - billed_lines.get("sum", 0), 0), "unbilled_since": since,
+        "overdue": [{"customer_id": row["_id"], "name": row["customer"][0]["name"] if row["customer"] else row["_id"],
+                     "owed_paise": row["owed_paise"], "bills": row["bills"]} for row in overdue],
+        "overdue_total": overdue_total.get("sum", 0),
     }
 
 

@@ -17,6 +17,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from webapp import clock
@@ -24,7 +25,7 @@ from webapp.db import get_db
 from pymongo import UpdateOne
 
 from webapp.services import STAFF_ROLES, Actor, NotFound, ServiceError, ValidationError, bill_queries, deliveries, \
-    rounds, uow, validate
+    payments, rounds, uow, validate
 from webapp.urls import external_url
 
 LINK_SALT = "earlybird.shared-link"
@@ -64,7 +65,9 @@ def token_for(link):
 
 
 def link_url(link):
-    return external_url("links.open_page", token=token_for(link))
+    """A link's address: a receipt link opens its receipt page, any other the link's page."""
+    endpoint = "links.receipt_page" if link["scope"] == "receipt" else "links.open_page"
+    return external_url(endpoint, token=token_for(link))
 
 
 def link_id_from_token(token):
@@ -316,13 +319,16 @@ def live_links(*, actor, delivery_boy_id=None):
     for link in links:
         subject = people.get(link["delivery_boy_id"] if link["scope"] == "round" else link["customer_id"], {})
         link["url"] = link_url(link)
-        link["label"] = (
-            f"{subject.get('name', link['delivery_boy_id'])}'s round"
-            if link["scope"] == "round"
-            else f"Bill {link['bill_id']} ({subject.get('name', link['customer_id'])})"
-        )
+        link["label"] = _label(link, subject)
         link["recipient_phone"] = _recipient_phone(link, subject, actor)
     return links
+
+
+def _label(link, subject):
+    if link["scope"] == "round":
+        return gettext("%(name)s's round", name=subject.get("name", link["delivery_boy_id"]))
+    what = f"Receipt for {link['payment_id']}" if link["scope"] == "receipt" else f"Bill {link['bill_id']}"
+    return f"{what} ({subject.get('name', link['customer_id'])})"
 
 
 def _recipient_phone(link, subject, actor):
@@ -413,3 +419,37 @@ def round_stop(token, customer_id, *, day=None, ip):
         _check_day(link, day, ip=ip)
     view = _round_stop(link, customer_id, ip=ip)
     return {"link": link, **view, "customer": view["stop"]["customer"]}
+
+
+def create_receipt_link(payment_id, *, actor, expires_at=None):
+    """A read-only link to one payment's receipt (page and PDF); default expiry BILL_LINK_DAYS (30) days. Staff for
+    any receipt; a customer for his own."""
+    if not actor.has_role("customer"):
+        actor.require(*STAFF_ROLES)
+    payment = payments.receipt(payment_id, actor=actor)["payment"]
+    login = get_db().users.find_one({"customer_id": payment["customer_id"]}, {"active": 1})
+    expires_at = _clean_expiry(expires_at, clock.now() + timedelta(days=current_app.config["BILL_LINK_DAYS"]))
+
+    def work(u):
+        link = _insert(u, "receipt", {"payment_id": payment["_id"], "customer_id": payment["customer_id"]},
+                       expires_at, login["_id"] if login else None)
+        u.record("link.issue", "shared_link", link["_id"], f"Issued a receipt link for {payment['receipt_number']}",
+                 changes={"scope": "receipt", "payment_id": payment["_id"], "expires_at": expires_at.isoformat()})
+        return link
+
+    return uow.run(actor, work)
+
+
+def view_receipt(token, *, ip):
+    """What a receipt link shows: `payments.receipt` of its payment, with "link"; the opening is counted and
+    audited as a use. A link of another scope is refused like an unknown one."""
+    link = open_link(token, ip=ip, scope="receipt")
+    actor = Actor.for_link(link, ip)
+    view = payments.receipt(link["payment_id"], actor=actor)
+
+    def work(u):
+        count_use(u, link)
+        u.record("link.open", "shared_link", link["_id"], "Opened receipt link")
+
+    uow.run(actor, work)
+    return {"link": link, **view}

@@ -10,7 +10,10 @@ def reconcile(month):
     month = validate.month(month)
     db = get_db()
     delivered = {}
-    for delivery in db.deliveries.find({"month": month, "amount_paise": {"$gt": 0}}, DELIVERY_FIELDS):
+    # By the month alone, which the index month_customer answers whole; what was not delivered is skipped here.
+    for delivery in db.deliveries.find({"month": month}, DELIVERY_FIELDS, batch_size=5000):
+        if (delivery.get("amount_paise") or 0) <= 0:
+            continue
         for line in bill_lines([delivery]):
             delivered[(delivery["_id"], line["product_id"])] = (line, delivery)
     billed = {}

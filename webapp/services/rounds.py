@@ -7,12 +7,12 @@ a constant number of indexed queries, whatever the number of stops.
 """
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import STAFF_ROLES, NotFound, schedule, validate
+from webapp.services import STAFF_ROLES, NotFound, cash, day_plan, schedule, validate
 from webapp.services.late_requests import FOR_THE_DOOR, late_requests_for
 
 CUSTOMER_FIELDS = {"name": 1, "phone": 1, "address": 1, "area": 1, "delivery_boy_id": 1, "stop": 1, "status": 1,
-                   "custom_prices": 1}
-PRODUCT_FIELDS = {"name": 1, "unit": 1, "price_paise": 1}
+                   "custom_prices": 1, "delivery_note": 1, "bottles_out": 1}
+PRODUCT_FIELDS = {"name": 1, "unit": 1, "price_paise": 1, "returnable": 1, "deposit_paise": 1}
 # What the schedule engine reads of an order: enough for a day's progress, without who created it when.
 ENGINE_FIELDS = {"kind": 1, "status": 1, "customer_id": 1, "items": 1, "pattern": 1, "start_date": 1, "end_date": 1,
                  "stopped_on": 1, "overrides": 1, "pauses": 1, "holds": 1, "skips": 1, "delivery_date": 1}
@@ -33,14 +33,18 @@ def orders_for_day(day, customer_ids=None, fields=None):
     db = get_db()
     key = clock.parse_day(day).isoformat()
     wanted = None if customer_ids is None else set(customer_ids)
-    subscriptions = {"kind": "SUBSCRIPTION", "status": {"$in": list(RUNNING)}}
-    if wanted is not None:
-        # customer_id first: the embedded server plans from the filter's first field (led by `kind` it scans).
-        subscriptions = {"customer_id": {"$in": sorted(wanted)}, **subscriptions}
-    found = list(db.orders.find(subscriptions, fields, batch_size=BATCH))
-    one_time = db.orders.find({"kind": "ONE_TIME", "delivery_date": key, "status": {"$ne": "CANCELLED"}}, fields,
-                              batch_size=BATCH)
-    found.extend(order for order in one_time if wanted is None or order["customer_id"] in wanted)
+    fields = None if fields is None else {**fields, "status": 1, "customer_id": 1}
+    # The embedded server uses an index only when the filter's fields are a prefix of it, an `$in` beside
+    # equalities only: customers' subscriptions by (kind, customer_id), their status checked here; a day's
+    # one-time orders by (kind, delivery_date), the cancelled ones dropped here.
+    if wanted is None:
+        subscriptions = {"kind": "SUBSCRIPTION", "status": {"$in": list(RUNNING)}}
+    else:
+        subscriptions = {"kind": "SUBSCRIPTION", "customer_id": {"$in": sorted(wanted)}}
+    found = [order for order in db.orders.find(subscriptions, fields, batch_size=BATCH) if order["status"] in RUNNING]
+    one_time = db.orders.find({"kind": "ONE_TIME", "delivery_date": key}, fields, batch_size=BATCH)
+    found.extend(order for order in one_time
+                 if order["status"] != "CANCELLED" and (wanted is None or order["customer_id"] in wanted))
     return found
 
 
@@ -53,19 +57,22 @@ def due_for(day, customer_ids=None):
 
 def build_stop(customer, due, products, deliveries, requests):
     """One stop from what was read: {"customer", "orders": [{"order", "one_time", "lines", "delivery"}],
-    "requests", "state"}; lines carry the product's name and unit, sorted by name."""
+    "requests", "returnable" (bottles go out here), "state"}; lines carry the product's name, unit and whether it is
+    returnable, sorted by name."""
     entries = []
     for order, quantities in due:
         entries.append({
             "order": order,
             "one_time": order["kind"] == "ONE_TIME",
             "lines": sorted(({"product_id": pid, "name": products.get(pid, {}).get("name", pid),
-                              "unit": products.get(pid, {}).get("unit", ""), "qty": qty}
+                              "unit": products.get(pid, {}).get("unit", ""), "qty": qty,
+                              "returnable": bool(products.get(pid, {}).get("returnable"))}
                              for pid, qty in quantities.items()), key=lambda line: line["name"]),
             "delivery": deliveries.get(order["_id"]),
         })
     entries.sort(key=lambda entry: (entry["one_time"], entry["order"]["_id"]))
-    stop = {"customer": customer, "orders": entries, "requests": requests}
+    stop = {"customer": customer, "orders": entries, "requests": requests,
+            "returnable": any(line["returnable"] for entry in entries for line in entry["lines"])}
     stop["state"] = stop_state(stop)
     return stop
 
@@ -182,51 +189,52 @@ def check_access(actor, delivery_boy_id, day):
 
 
 def round_view(delivery_boy_id, day, *, actor):
-    """One round as every page shows it: {"boy", "day", "stops", "load", "progress", "can_confirm"}.
+    """One round as every page shows it: {"boy", "day", "stops", "load", "progress", "can_confirm", "cash_held"
+    (cash.with_boy; None for a link)}.
 
     Staff see any round; a delivery boy only his own (another boy's is NotFound); a link actor the round it
     was issued for (the links service has checked the link before calling)."""
     day = validate.day(day)
     check_access(actor, delivery_boy_id, day)
-    boy = get_db().users.find_one({"_id": delivery_boy_id, "role": "delivery_boy"}, {"name": 1, "phone": 1}) \
+    # By _id alone (the embedded server scans for `_id` with another field), the role checked here.
+    boy = get_db().users.find_one({"_id": delivery_boy_id}, {"name": 1, "phone": 1, "role": 1}) \
         if isinstance(delivery_boy_id, str) else None
-    if boy is None:
+    if boy is None or boy["role"] != "delivery_boy":
         raise NotFound("No such delivery boy.")
     stops = round_for(delivery_boy_id, day)
+    # The cash the boy holds for the office: his to hand over, the staff's to check (not a link's business).
+    held = cash.with_boy(delivery_boy_id) if actor.kind != "link" else None
     return {"boy": boy, "day": day, "stops": stops, "load": van_load(stops), "progress": progress(stops),
-            "can_confirm": may_confirm_on(actor, day)}
+            "can_confirm": may_confirm_on(actor, day), "cash_held": held}
 
 
 def day_overview(day, *, area=None, actor):
     """Staff view of a day: per delivery boy, the progress of his round; stops without a boy apart.
 
-    {"day", "area", "areas", "rounds": [{"boy", "progress"}], "unassigned": progress|None, "progress"}.
-    Only what progress needs is read (no lines, notes or products): four queries, whatever the stops.
+    {"day", "area", "areas", "rounds": [{"boy", "progress"}], "unassigned": progress|None, "progress",
+    "quantities": {product_id: qty due}} (the van load of every round, for the owner's page).
+    What is due comes from the day's plan (`day_plan`, kept between requests until an order, a route or an area
+    skip changes); what has been handed over from the deliveries written since the last read: three queries.
     """
     actor.require(*STAFF_ROLES)
     day = validate.day(day)
     area = validate.text(area, "area", label="Area", max_length=60, required=False) or None
+    plan = day_plan.due_plan(day, area)
+    statuses = day_plan.statuses(day, plan["version"])
     db = get_db()
-    boy_of = {c["_id"]: c.get("delivery_boy_id")
-              for c in db.customers.find({"area": area} if area else {}, {"delivery_boy_id": 1}, batch_size=BATCH)}
-    candidates = orders_for_day(day, boy_of if len(boy_of) <= IN_LIMIT else None, ENGINE_FIELDS) if boy_of else []
-    due = schedule.due_on([order for order in candidates if order["customer_id"] in boy_of], day)
-    statuses = {d["order_id"]: d["status"]
-                for d in db.deliveries.find({"date": day.isoformat()}, {"order_id": 1, "status": 1}, batch_size=BATCH)}
-    at_door = {}
-    for order, _ in due:
-        at_door.setdefault(order["customer_id"], []).append(statuses.get(order["_id"]))
     by_boy = {}
-    for customer_id, order_statuses in at_door.items():
-        by_boy.setdefault(boy_of[customer_id], []).append({"state": state_of(order_statuses)})
+    for stop in plan["stops"].values():
+        by_boy.setdefault(stop["boy"], []).append({"state": state_of(statuses.get(order_id)
+                                                                     for order_id in stop["orders"])})
     boys = {boy["_id"]: boy for boy in db.users.find({"role": "delivery_boy"}, {"name": 1, "phone": 1, "active": 1})}
     rounds = [{"boy": boy, "progress": progress(by_boy.get(boy_id, []))}
               for boy_id, boy in boys.items() if boy.get("active") or boy_id in by_boy]
     rounds.sort(key=lambda entry: (-entry["progress"]["total"], entry["boy"]["name"]))
     unassigned = by_boy.get(None)
     everyone = [stop for stops in by_boy.values() for stop in stops]
-    return {"day": day, "area": area, "areas": sorted(a for a in db.customers.distinct("area") if a),
-            "rounds": rounds, "unassigned": progress(unassigned) if unassigned else None, "progress": progress(everyone)}
+    return {"day": day, "area": area, "areas": list(plan["areas"]), "rounds": rounds,
+            "unassigned": progress(unassigned) if unassigned else None, "progress": progress(everyone),
+            "quantities": dict(plan["quantities"])}
 
 
 # ---------------------------------------------------------------- one stop, in one round trip
@@ -234,7 +242,7 @@ def day_overview(day, *, area=None, actor):
 def stop_pipeline(customer_id, day):
     """One aggregate that brings everything a stop needs: the customer, his running subscriptions and that day's
     one-time orders, that day's deliveries, his bills of the month (delivery ids only: is a delivery billed?),
-    late changes for the door, and the product list. Equality lookups only: the embedded server
+    late changes for the door, the product list and that day's bottle lot. Equality lookups only: the embedded server
     answers an `$or` or an uncorrelated `$match` lookup by scanning."""
     iso = day.isoformat()
     month = clock.month_of(day)
@@ -253,6 +261,8 @@ def stop_pipeline(customer_id, day):
                      "pipeline": [{"$match": {"date": iso, "status": {"$in": FOR_THE_DOOR}}},
                                   {"$sort": {"created_at": 1}}]}},
         {"$lookup": {"from": "products", "pipeline": [{"$project": PRODUCT_FIELDS}], "as": "products"}},
+        {"$lookup": {"from": "bottle_lots", "localField": "_id", "foreignField": "customer_id", "as": "bottle_lot",
+                     "pipeline": [{"$match": {"date": iso}}]}},
     ]
 
 
@@ -261,8 +271,8 @@ def read_stop(customers, customer_id, day):
     bound collection, so the read is in its transaction's snapshot, or `get_db().customers`).
 
     Returns None for an unknown customer, else {"customer", "orders" (candidates), "due", "deliveries"
-    ({order_id: delivery}), "billed" ({delivery_id: bill_id}), "products", "requests", "stop" (None when
-    nothing is due)}."""
+    ({order_id: delivery}), "billed" ({delivery_id: bill_id}), "products", "requests", "bottle_lot" (that day's,
+    or None), "stop" (None when nothing is due)}."""
     found = list(customers.aggregate(stop_pipeline(customer_id, day))) if isinstance(customer_id, str) else []
     if not found:
         return None
@@ -272,10 +282,11 @@ def read_stop(customers, customer_id, day):
     billed = {line["delivery_id"]: bill["_id"] for bill in doc.pop("bills") for line in bill.get("lines") or []}
     products = {p["_id"]: p for p in doc.pop("products")}
     requests = doc.pop("requests")
+    bottle_lot = next(iter(doc.pop("bottle_lot")), None)
     due = schedule.due_on(orders, day)
     stop = build_stop(doc, due, products, deliveries, requests) if due else None
     return {"customer": doc, "orders": orders, "due": due, "deliveries": deliveries, "billed": billed,
-            "products": products, "requests": requests, "stop": stop}
+            "products": products, "requests": requests, "bottle_lot": bottle_lot, "stop": stop}
 
 
 def stop_view(customer_id, day, *, delivery_boy_id, actor):

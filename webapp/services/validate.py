@@ -4,10 +4,11 @@ import unicodedata
 from datetime import date, datetime
 
 from flask import current_app
+from flask_babel import gettext
 from zxcvbn import zxcvbn
 
-from webapp import clock
-from webapp.presentation import format_day
+from webapp import clock, i18n
+from webapp.presentation import format_day, format_month
 from webapp.services import ValidationError
 
 PHONE_RE = re.compile(r"[6-9][0-9]{9}")
@@ -71,12 +72,13 @@ def text(value, field, *, label, max_length=200, required=True, multiline=False)
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationError(f"{label} must be text.", field=field)
+        raise ValidationError(gettext("%(label)s must be text.", label=gettext(label)), field=field)
     value = clean_text(value, multiline=multiline).strip()
     if required and not value:
-        raise ValidationError(f"{label} is required.", field=field)
+        raise ValidationError(gettext("%(label)s is required.", label=gettext(label)), field=field)
     if len(value) > max_length:
-        raise ValidationError(f"{label} is too long (at most {max_length} characters).", field=field)
+        raise ValidationError(gettext("%(label)s is too long (at most %(count)s characters).", label=gettext(label),
+                                      count=max_length), field=field)
     return value
 
 
@@ -95,7 +97,7 @@ def phone(value, field="phone"):
     elif len(digits) == 11 and digits.startswith("0"):
         digits = digits[1:]
     if not PHONE_RE.fullmatch(digits):
-        raise ValidationError("Enter a 10-digit mobile number starting with 6, 7, 8 or 9.", field=field)
+        raise ValidationError(gettext("Enter a 10-digit mobile number starting with 6, 7, 8 or 9."), field=field)
     return digits
 
 
@@ -103,10 +105,10 @@ def email(value, field="email", *, required=True):
     value = unicodedata.normalize("NFKC", value).translate(INVISIBLE).strip().lower() if isinstance(value, str) else ""
     if not value:
         if required:
-            raise ValidationError("Email is required.", field=field)
+            raise ValidationError(gettext("Email is required."), field=field)
         return None
     if not EMAIL_RE.fullmatch(value) or len(value) > 254:
-        raise ValidationError("Enter a valid email address.", field=field)
+        raise ValidationError(gettext("Enter a valid email address."), field=field)
     return value
 
 
@@ -114,17 +116,18 @@ def password(value, field="password", *, user_inputs=()):
     """A password hard to guess: at least 10 characters and a zxcvbn score of 3 or more, counting the person's
     own name, email and phone (`user_inputs`) as easy guesses. The refusal says why, in zxcvbn's words."""
     if not isinstance(value, str) or len(value) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.", field=field)
+        raise ValidationError(gettext("Choose a password of at least %(count)s characters.", count=MIN_PASSWORD_LENGTH),
+                              field=field)
     if len(value) > MAX_PASSWORD_LENGTH:
-        raise ValidationError("That password is too long.", field=field)
+        raise ValidationError(gettext("That password is too long."), field=field)
     estimate = zxcvbn(value[:PASSWORD_ESTIMATE_LENGTH], user_inputs=guessable_words(user_inputs))
     if estimate["score"] < MIN_PASSWORD_SCORE:
         feedback = estimate["feedback"]
         own = [OWN_DETAILS_WARNING] if any(match.get("dictionary_name") == "user_inputs"
                                            for match in estimate["sequence"]) else []
-        why = " ".join(part for part in [*own, feedback["warning"], *feedback["suggestions"]] if part)
-        raise ValidationError(f"That password is too easy to guess. {why or 'Add another word or two.'}",
-                              field=field)
+        why = (" ".join(part for part in [*own, feedback["warning"], *feedback["suggestions"]] if part)
+               or gettext("Add another word or two."))
+        raise ValidationError(gettext("That password is too easy to guess.") + " " + why, field=field)
     return value
 
 
@@ -143,25 +146,27 @@ def guessable_words(user_inputs):
 def whole_number(value, field, *, label="Quantity", minimum=0, maximum=MAX_QTY):
     """An int within bounds; rejects bools, fractions and text."""
     if isinstance(value, bool):
-        raise ValidationError(f"{label} must be a whole number.", field=field)
+        raise ValidationError(gettext("%(label)s must be a whole number.", label=gettext(label)), field=field)
     if isinstance(value, str):
         value = ascii_digits(value).strip()
         if not re.fullmatch(r"-?[0-9]+", value):
-            raise ValidationError(f"{label} must be a whole number.", field=field)
+            raise ValidationError(gettext("%(label)s must be a whole number.", label=gettext(label)), field=field)
         if len(value.lstrip("-")) > MAX_NUMBER_DIGITS:  # out of bounds anyway; int() refuses thousands of digits
             value = minimum - 1 if value.startswith("-") else maximum + 1
         else:
             value = int(value)
     elif isinstance(value, float):
         if not value.is_integer():
-            raise ValidationError(f"{label} must be a whole number.", field=field)
+            raise ValidationError(gettext("%(label)s must be a whole number.", label=gettext(label)), field=field)
         value = int(value)
     elif not isinstance(value, int):
-        raise ValidationError(f"{label} must be a whole number.", field=field)
+        raise ValidationError(gettext("%(label)s must be a whole number.", label=gettext(label)), field=field)
     if value < minimum:
-        raise ValidationError(f"{label} cannot be less than {minimum}.", field=field)
+        raise ValidationError(gettext("%(label)s cannot be less than %(number)s.", label=gettext(label),
+                                      number=minimum), field=field)
     if value > maximum:
-        raise ValidationError(f"{label} cannot be more than {maximum}.", field=field)
+        raise ValidationError(gettext("%(label)s cannot be more than %(number)s.", label=gettext(label),
+                                      number=maximum), field=field)
     return value
 
 
@@ -187,7 +192,7 @@ def day(value, field="date", *, label="Date", earliest=None, latest=None):
     business start) and `latest` (default: one year from today), so that no date near year 1 or 9999 reaches
     the date arithmetic of the services."""
     if value is None or value == "":
-        raise ValidationError(f"{label} is required.", field=field)
+        raise ValidationError(gettext("%(label)s is required.", label=gettext(label)), field=field)
     if isinstance(value, date) and not isinstance(value, datetime):
         parsed = value
     else:
@@ -197,19 +202,22 @@ def day(value, field="date", *, label="Date", earliest=None, latest=None):
                 raise ValueError(text_value)
             parsed = date.fromisoformat(text_value)
         except ValueError:
-            raise ValidationError(f"{label} must be a date like 2026-01-31.", field=field) from None
+            raise ValidationError(gettext("%(label)s must be a date like 2026-01-31.", label=gettext(label)),
+                                  field=field) from None
     earliest = business_start() if earliest is None else earliest
     latest = latest_day() if latest is None else latest
     if parsed < earliest:
-        raise ValidationError(f"Choose a date from {format_day(earliest, 'words')}.", field=field)
+        raise ValidationError(gettext("Choose a date from %(day)s.",
+                                      day=format_day(earliest, "words", i18n.language())), field=field)
     if parsed > latest:
-        raise ValidationError(f"Choose a date up to {format_day(latest, 'words')}.", field=field)
+        raise ValidationError(gettext("Choose a date up to %(day)s.",
+                                      day=format_day(latest, "words", i18n.language())), field=field)
     return parsed
 
 
 def not_past(value, field="date", *, label="Date"):
     if value < clock.today():
-        raise ValidationError(f"{label} cannot be in the past.", field=field)
+        raise ValidationError(gettext("%(label)s cannot be in the past.", label=gettext(label)), field=field)
     return value
 
 
@@ -217,12 +225,14 @@ def month(value, field="month"):
     """'YYYY-MM' (ASCII digits, nothing after), from the business start's month to one year from now's."""
     value = value.strip() if isinstance(value, str) else ""
     if not MONTH_RE.fullmatch(value):
-        raise ValidationError("Month must look like 2026-01.", field=field)
+        raise ValidationError(gettext("Month must look like 2026-01."), field=field)
     earliest, latest = business_start(), latest_day()
     if value < clock.month_of(earliest):
-        raise ValidationError(f"Choose a month from {earliest:%B %Y}.", field=field)
+        raise ValidationError(gettext("Choose a month from %(month)s.", month=format_month(earliest, i18n.language())),
+                              field=field)
     if value > clock.month_of(latest):
-        raise ValidationError(f"Choose a month up to {latest:%B %Y}.", field=field)
+        raise ValidationError(gettext("Choose a month up to %(month)s.", month=format_month(latest, i18n.language())),
+                              field=field)
     return value
 
 

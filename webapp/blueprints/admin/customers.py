@@ -32,7 +32,7 @@ def new_customer():
             customer, invite_url = customers.create_customer(
                 form.name.data, form.phone.data, form.address.data, form.area.data,
                 delivery_boy_id=form.delivery_boy_id.data, stop=form.stop.data, email=form.email.data,
-                status=form.status.data, actor=current_actor(),
+                status=form.status.data, delivery_note=form.delivery_note.data, actor=current_actor(),
             )
         except ValidationError as error:
             apply_service_error(form, error)
@@ -70,7 +70,8 @@ def edit_customer(customer_id):
     if form.validate_on_submit():
         try:
             customers.update_customer(customer_id, form.name.data, form.phone.data, form.address.data,
-                                      form.area.data, email=form.email.data, actor=current_actor())
+                                      form.area.data, email=form.email.data,
+                                      delivery_note=form.delivery_note.data, actor=current_actor())
         except ValidationError as error:
             apply_service_error(form, error)
         else:

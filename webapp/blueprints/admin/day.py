@@ -33,7 +33,7 @@ def day_round(boy_id):
     context = rounds.round_view(boy_id, day, actor=current_actor())
     return htmx.render("admin/day/round.html", "delivery/round/_round.html", confirm_url=staff_confirm_url(boy_id)(day),
                        show_boy=True, day_nav=day_nav(day, "admin.day_round", boy_id=boy_id), form=ConfirmStopForm(),
-                       form_on_demand=True, **context)
+                       form_on_demand=True, door=True, **context)
 
 
 @bp.get("/day/<boy_id>/<customer_id>/<date>/confirm")
@@ -41,7 +41,7 @@ def stop_form(boy_id, customer_id, date):
     """A stop's "partly / not delivered" form, fetched when staff open it (without script: the stop's page)."""
     view = rounds.stop_view(customer_id, date, delivery_boy_id=boy_id, actor=current_actor())
     return render_stop_form(view, staff_confirm_url(boy_id)(view["day"]),
-                            url_for("admin.day_round", boy_id=boy_id, date=date))
+                            url_for("admin.day_round", boy_id=boy_id, date=date), door=True)
 
 
 @bp.post("/day/<boy_id>/<customer_id>/<date>/confirm")

@@ -6,6 +6,7 @@ same partials (templates/orders/_calendar.html).
 from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from webapp import clock, htmx
@@ -16,7 +17,7 @@ from webapp.forms.customers import AwayChangeForm, AwayForm, away_forms
 from webapp.forms.orders import DayForm
 from webapp.net import current_actor
 from webapp.blueprints.order_messages import save_day
-from webapp.presentation import format_day
+from webapp.template_helpers import day as format_day
 from webapp.services import Conflict, ValidationError, away
 
 CUSTOMER_CALENDAR = {"month": "customer.calendar", "day": "customer.calendar_day", "set": "customer.set_day",
@@ -32,8 +33,8 @@ def away_context(failed=None):
 
 def away_message(hold):
     back_on = clock.parse_day(hold["last_day"]) + timedelta(days=1)
-    return (f"Away {format_day(hold['first_day'])} to {format_day(hold['last_day'])}: nothing is delivered those "
-            f"days; deliveries start again on {format_day(back_on)}.")
+    return gettext("Away %(first)s to %(last)s: nothing is delivered those days; deliveries start again on %(back)s.",
+                   first=format_day(hold["first_day"]), last=format_day(hold["last_day"]), back=format_day(back_on))
 
 
 def calendar_page(status, failed):
@@ -79,7 +80,7 @@ def change_away():
         except (ValidationError, Conflict) as error:
             apply_service_error(form, error)
             return calendar_page(error.status, {hold_id: form})
-        flash(away_message(hold) if hold else "Your time away is called off: deliveries go on as usual.")
+        flash(away_message(hold) if hold else gettext("Your time away is called off: deliveries go on as usual."))
         return htmx.redirect_after_post(url_for("customer.calendar"))
     return calendar_page(422, {hold_id: form})
 

@@ -2,17 +2,18 @@
 from functools import partial
 
 from flask import flash, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from webapp import htmx
 from webapp.blueprints import order_actions
 from webapp.blueprints.customer import bp
 from webapp.blueprints.order_messages import ended_message, pause_and_say, placed_message
-from webapp.presentation import format_day
 from webapp.forms import apply_service_error
 from webapp.forms.orders import OneTimeOrderForm, OverrideForm, PauseForm, ResumeForm, StopForm, SubscriptionForm
 from webapp.net import current_actor
 from webapp.services import ValidationError, calendar, catalog, cutoff, orders
+from webapp.template_helpers import day as format_day
 
 ACTIONS = {"cancel": "customer.cancel_order", "pause": "customer.pause_order", "resume": "customer.resume_order",
            "stop": "customer.stop_order"}
@@ -118,7 +119,7 @@ def resume_order(order_id):
 
     def resume():
         orders.resume(order_id, form.day.data, actor=current_actor())
-        flash(f"Deliveries start again on {format_day(form.day.data)}.")
+        flash(gettext("Deliveries start again on %(day)s.", day=format_day(form.day.data)))
     return run_action(order_id, "resume_form", form, resume)
 
 

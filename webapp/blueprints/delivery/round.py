@@ -1,5 +1,5 @@
 """The delivery boy's round for a date: his stops in order, confirmed in place."""
-from flask import redirect, request, url_for
+from flask import current_app, redirect, request, send_from_directory, url_for
 from flask_login import current_user
 
 from webapp import htmx
@@ -22,20 +22,30 @@ def round_page():
     context = rounds.round_view(current_user.id, day, actor=current_actor())
     return htmx.render("delivery/round/round.html", "delivery/round/_round.html", confirm_url=boy_confirm_url(day),
                        day_nav=day_nav(day, "delivery.round_page"), form=ConfirmStopForm(), form_on_demand=True,
-                       **context)
+                       door=True, worker_url=url_for("delivery.service_worker"), **context)
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The round's service worker (static/sw.js), served under /delivery/ so that its scope covers the round."""
+    response = send_from_directory(current_app.static_folder, "sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/round/<customer_id>/<date>/confirm")
 def stop_form(customer_id, date):
     """The "partly / not delivered" form of one stop, fetched when it is opened (without script: the stop's page)."""
     view = rounds.stop_view(customer_id, date, delivery_boy_id=current_user.id, actor=current_actor())
-    return render_stop_form(view, boy_confirm_url(view["day"]), url_for("delivery.round_page", date=date))
+    return render_stop_form(view, boy_confirm_url(view["day"]), url_for("delivery.round_page", date=date), door=True)
 
 
-def render_stop_form(view, confirm_url, back_url):
-    """A stop's confirmation form: the fields alone for htmx, else the stop's own page with the form open."""
+def render_stop_form(view, confirm_url, back_url, *, door=False):
+    """A stop's confirmation form: the fields alone for htmx, else the stop's own page with the form open
+    (`door`: with the bottles and cash fields)."""
     return htmx.render("delivery/round/stop_page.html", "delivery/round/_stop_more.html",
-                       form=ConfirmStopForm(formdata=None), confirm_url=confirm_url, back_url=back_url, **view)
+                       form=ConfirmStopForm(formdata=None), confirm_url=confirm_url, back_url=back_url, door=door,
+                       **view)
 
 
 @bp.post("/round/<customer_id>/<date>/confirm")
@@ -60,7 +70,7 @@ def confirm_and_render(boy_id, customer_id, date, who, confirm_url, round_endpoi
         try:
             quantities, reason = form.service_arguments()
             stop = deliveries.confirm_stop(customer_id, date, quantities, reason=reason, delivery_boy_id=boy_id,
-                                           actor=who)
+                                           actor=who, **form.door_arguments())
         except ValidationError as error:
             apply_service_error(form, error)
             errors = dict(error.errors) or {None: error.message}
@@ -75,5 +85,5 @@ def confirm_and_render(boy_id, customer_id, date, who, confirm_url, round_endpoi
         view = rounds.stop_view(customer_id, date, delivery_boy_id=boy_id, actor=who)
     return htmx.render("delivery/round/stop_page.html", "delivery/round/_stop.html",
                        status=422 if errors else 200, form=form, errors=errors, values=request.form,
-                       confirm_url=confirm_url(view["day"]), form_on_demand=form_on_demand,
+                       confirm_url=confirm_url(view["day"]), form_on_demand=form_on_demand, door=True,
                        back_url=url_for(round_endpoint, date=date, **round_values), **view)

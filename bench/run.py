@@ -1,0 +1,453 @@
+"""The bench table (issue 17): each operation at N = 1,000 and N = 10,000 customers, its wall time and database
+round trips, the naive baseline beside it (the same result the way the old system got it: a query per customer),
+and the ratio 10k / 1k.
+
+Each size gets a fresh embedded server seeded by bench/seed.py (the same business for the same --seed). Measured
+in the same run: the honest billing floor (one raw read pass over the month's deliveries plus one unordered bulk
+insert of the same bill documents), the round's floor (one indexed find of the boy's customers), the peak resident
+memory of the billing run and of the CSV exports. With --before REV the re-run, the reconciliation and the round
+are also measured with the service modules as they were at git revision REV.
+
+    PYTHONPATH=. python bench/run.py [--sizes 1000 10000] [--seed 1] [--before HEAD] [--no-import]
+"""
+import argparse
+import importlib
+import statistics
+import subprocess
+import threading
+import time
+import types
+from datetime import datetime
+from pathlib import Path
+
+from bench_import import LEGACY_DB, fresh, make_legacy
+from seed import BILLED_MONTH, bench_app, counted, seed, seed_month
+from webapp import clock, migrate
+from webapp.db import get_client, get_db
+from webapp.legacy import run as legacy
+from webapp.services import Actor, bill_builder, bill_queries, billing, calendar, dashboard, deliveries, demand, \
+    reconciliation, rounds, schedule
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIRM_STOPS = 1000
+RUNS = 3  # a page's time is the median of this many calls, after one warm-up
+ROUND_TARGET, FLOOR_TARGET, RERUN_TARGET, RECONCILE_TARGET, GROWTH_TARGET = 5, 1.5, 0.1, 1.5, 12
+
+
+# ---------------------------------------------------------------- measuring
+
+class PeakMemory:
+    """The peak resident memory of this process while the block runs, above what it held before (sampled)."""
+
+    def __init__(self, every=0.02):
+        self.every, self.peak, self.base = every, 0, 0
+        self._stop = threading.Event()
+
+    @staticmethod
+    def resident():
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * 4096
+
+    def _sample(self):
+        while not self._stop.wait(self.every):
+            self.peak = max(self.peak, self.resident())
+
+    def __enter__(self):
+        self.base = self.peak = self.resident()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.resident())
+
+    @property
+    def megabytes(self):
+        return (self.peak - self.base) / 2 ** 20
+
+
+def once(app, work):
+    """(result, seconds, round trips) of one call."""
+    result, seconds, names = counted(app, work)
+    return result, seconds, len(names)
+
+
+def page(app, work, runs=RUNS):
+    """(seconds: median of `runs` calls after a warm-up, round trips of one call)."""
+    work()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    _, _, trips = once(app, work)
+    return statistics.median(times), trips
+
+
+def module_at(revision, name):
+    """The service module `name` as it was at git `revision` (for before/after figures)."""
+    path = f"webapp/services/{name}.py"
+    source = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout
+    module = types.ModuleType(f"before_{name}")
+    module.__file__ = str(ROOT / path)
+    exec(compile(source, module.__file__, "exec"), module.__dict__)
+    return module
+
+
+# ---------------------------------------------------------------- the naive baselines (a query per customer)
+
+def naive_round(db, boy_id, day):
+    """The round the old way: the boy's customers, then each one's orders and that day's deliveries."""
+    stops = []
+    for customer in db.customers.find({"delivery_boy_id": boy_id}).sort("stop", 1):
+        due = schedule.due_on(list(db.orders.find({"customer_id": customer["_id"]})), day)
+        done = list(db.deliveries.find({"customer_id": customer["_id"], "date": day.isoformat()}))
+        if due:
+            stops.append((customer, due, done))
+    return stops
+
+
+def naive_overview(db, day):
+    """Every round's progress the old way: each customer's orders and deliveries, one customer at a time."""
+    progress = {}
+    for customer in db.customers.find({}, {"delivery_boy_id": 1}):
+        due = schedule.due_on(list(db.orders.find({"customer_id": customer["_id"]})), day)
+        done = db.deliveries.count_documents({"customer_id": customer["_id"], "date": day.isoformat()})
+        if due:
+            boy = progress.setdefault(customer["delivery_boy_id"], [0, 0])
+            boy[0] += 1
+            boy[1] += done >= len(due)
+    return progress
+
+
+def naive_demand(db, day):
+    """The day's demand the old way: each customer's orders, one customer at a time."""
+    totals = {}
+    for customer in db.customers.find({}, {"_id": 1}):
+        for _, quantities in schedule.due_on(list(db.orders.find({"customer_id": customer["_id"]})), day):
+            for product_id, qty in quantities.items():
+                totals[product_id] = totals.get(product_id, 0) + qty
+    return totals
+
+
+def naive_calendar(db, customer_id, month):
+    """A customer's month the old way: his orders and deliveries asked again for each day."""
+    days = []
+    for day in clock.month_days(month):
+        due = schedule.due_on(list(db.orders.find({"customer_id": customer_id})), day)
+        done = list(db.deliveries.find({"customer_id": customer_id, "date": day.isoformat()}))
+        days.append((day, due, done))
+    return days
+
+
+def naive_billing(db, month, scratch):
+    """The month's bills the old way: each customer's deliveries read alone, each bill inserted alone."""
+    due_date = bill_builder.due_date_for(month, clock.today(), billing.DEFAULT_DUE_DAY)
+    bills = 0
+    for customer in db.customers.find({}, {"_id": 1}):
+        delivered = [d for d in db.deliveries.find({"month": month, "customer_id": customer["_id"]},
+                                                   bill_builder.DELIVERY_FIELDS) if d["amount_paise"] > 0]
+        if delivered:
+            bills += 1
+            bill = bill_builder.assemble_bill(customer["_id"], month, "regular", delivered, issued_at=clock.now(),
+                                              due_date=due_date)
+            scratch.insert_one(dict(bill, _id=f"BI-NAIVE-{bills:06d}"))
+    return bills
+
+
+def naive_reconcile(db, month):
+    """Delivered vs billed the old way: each customer's deliveries and bills, one customer at a time."""
+    delivered = billed = 0
+    for customer in db.customers.find({}, {"_id": 1}):
+        for delivery in db.deliveries.find({"month": month, "customer_id": customer["_id"]}, {"lines": 1}):
+            delivered += sum(1 for line in delivery["lines"] if line["delivered_qty"] > 0)
+        for bill in db.bills.find({"month": month, "customer_id": customer["_id"]}, {"lines.delivery_id": 1}):
+            billed += len(bill.get("lines") or [])
+    return delivered, billed
+
+
+# ---------------------------------------------------------------- the floors
+
+def read_pass(db, month):
+    """One raw read pass over the month's deliveries (the billing run's read)."""
+    return list(db.deliveries.find({"month": month}, bill_builder.DELIVERY_FIELDS, batch_size=5000)
+                .sort("customer_id", 1))
+
+
+def bulk_insert_bills(db, month, deliveries):
+    """The same bill documents the run issues, built from `deliveries`, in one unordered bulk insert into a
+    scratch collection with the bills' indexes; returns (seconds of the insert, bills)."""
+    indexes = importlib.import_module("migrations.0001_initial").INDEXES["bills"]
+    scratch = db.bills_floor
+    scratch.drop()
+    scratch.create_indexes(indexes)
+    by_customer = {}
+    for delivery in deliveries:
+        if delivery["amount_paise"] > 0:
+            by_customer.setdefault(delivery["customer_id"], []).append(delivery)
+    due_date = bill_builder.due_date_for(month, clock.today(), billing.DEFAULT_DUE_DAY)
+    bills = [dict(bill_builder.assemble_bill(customer_id, month, "regular", group, issued_at=clock.now(),
+                                             due_date=due_date), _id=f"BI-FLOOR-{n:06d}")
+             for n, (customer_id, group) in enumerate(by_customer.items(), start=1)]
+    started = time.perf_counter()
+    scratch.insert_many(bills, ordered=False)
+    seconds = time.perf_counter() - started
+    scratch.drop()
+    return seconds, len(bills)
+
+
+# ---------------------------------------------------------------- one size
+
+class Rows(dict):
+    """The figures of one size, each printed as it is measured (a long run shows its progress)."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def __setitem__(self, key, figures):
+        super().__setitem__(key, figures)
+        shown = ", ".join(f"{name} {value:.3f}" if isinstance(value, float) else f"{name} {value}"
+                          for name, value in figures.items())
+        print(f"N = {self.n:,} {key}: {shown}", flush=True)
+
+
+PARTS = ("pages", "confirm", "billing", "import")
+
+
+def measure(n, *, seed_number, before, parts=PARTS):
+    """{operation: figures} for a business of `n` customers (the `parts` of the table asked for)."""
+    rows = Rows(n)
+    system = Actor.system("bench")
+    with bench_app() as app:
+        db = get_db()
+        started = time.perf_counter()
+        made = seed(db, customers=n, seed=seed_number)
+        delivered = seed_month(db, made)
+        rows["seeding"] = {"seconds": time.perf_counter() - started,
+                           "note": f"{n:,} customers, {made['subscriptions']:,} subscriptions, {len(made['boys'])} "
+                                   f"boys, {delivered:,} deliveries in {BILLED_MONTH}"}
+        day, big = made["day"], made["big_boy_id"]
+        old = {name: module_at(before, name) for name in ("rounds", "reconciliation")} if before else {}
+
+        with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=6)):
+            stops = rounds.round_view(big, day, actor=system)["stops"]
+        if "pages" in parts:
+            measure_pages(app, db, rows, big, day, stops, system, old)
+        if "confirm" in parts:
+            measure_confirm(app, db, rows, day, system)
+        if "billing" in parts:
+            measure_billing(app, db, rows, day, system, old)
+        if "import" in parts:
+            measure_import(app, db, rows, n)
+    return rows
+
+
+def measure_pages(app, db, rows, big, day, stops, system, old):
+    """The pages' data: the round (and its floor), the staff overview, demand, a calendar, the dashboard."""
+    with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=6)):
+        seconds, trips = page(app, lambda: rounds.round_view(big, day, actor=system))
+        floor, _ = page(app, lambda: list(db.customers.find({"delivery_boy_id": big}).sort("stop", 1)))
+        naive = once(app, lambda: naive_round(get_db(), big, day))
+        rows["round"] = {"seconds": seconds, "trips": trips, "naive": naive[1], "naive_trips": naive[2],
+                         "floor": floor, "note": f"{len(stops)} stops; floor = one indexed find of his customers"}
+        if old:
+            was, _ = page(app, lambda: old["rounds"].round_view(big, day, actor=system))
+            rows["round"] = dict(rows["round"], before=was)
+
+        seconds, trips = page(app, lambda: rounds.day_overview(day, actor=system))
+        naive = once(app, lambda: naive_overview(get_db(), day))
+        rows["overview"] = {"seconds": seconds, "trips": trips, "naive": naive[1], "naive_trips": naive[2]}
+
+        seconds, trips = page(app, lambda: demand.for_day(day, actor=system))
+        naive = once(app, lambda: naive_demand(get_db(), day))
+        rows["demand"] = {"seconds": seconds, "trips": trips, "naive": naive[1], "naive_trips": naive[2]}
+
+        customer_id, month = stops[0]["customer"]["_id"], clock.month_of(day)
+        seconds, trips = page(app, lambda: calendar.customer_calendar(customer_id, month, actor=system))
+        naive = once(app, lambda: naive_calendar(get_db(), customer_id, month))
+        rows["calendar"] = {"seconds": seconds, "trips": trips, "naive": naive[1], "naive_trips": naive[2]}
+
+        show = getattr(dashboard, "staff_home", dashboard.staff_summary)
+        seconds, trips = page(app, lambda: show(actor=system))
+        rows["dashboard"] = {"seconds": seconds, "trips": trips, "note": f"dashboard.{show.__name__}"}
+
+
+def measure_confirm(app, db, rows, day, system):
+    """Confirming CONFIRM_STOPS stops due on the bench day (or all there are), one tap each."""
+    with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=7)):
+        doors = [c["_id"] for c in db.customers.find({}, {"_id": 1}).sort([("delivery_boy_id", 1), ("stop", 1)])]
+        due_doors = {order["customer_id"] for order, _ in rounds.due_for(day, doors[:CONFIRM_STOPS * 2])}
+        to_confirm = [c for c in doors if c in due_doors][:CONFIRM_STOPS]
+
+        def confirm_all():
+            for customer_id in to_confirm:
+                deliveries.confirm_stop(customer_id, day, actor=system)
+
+        _, seconds, trips = once(app, confirm_all)
+        rows["confirm"] = {"seconds": seconds, "trips": trips,
+                           "note": f"{len(to_confirm)} stops, {trips / max(len(to_confirm), 1):.1f} round trips each"}
+
+
+def measure_billing(app, db, rows, day, system, old):
+    """The month's run beside its honest floor and its naive baseline; the re-run; reconciliation; the exports."""
+    month = BILLED_MONTH
+    with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=9)):
+        read, read_seconds, _ = once(app, lambda: read_pass(db, month))
+        insert_seconds, _ = bulk_insert_bills(db, month, read)
+        del read
+        with PeakMemory() as memory:
+            summary, seconds, trips = once(app, lambda: billing.run_month(month, actor=system))
+        db.bills_naive.drop()
+        naive = once(app, lambda: naive_billing(get_db(), month, db.bills_naive))
+        db.bills_naive.drop()
+        rows["billing"] = {"seconds": seconds, "trips": trips, "naive": naive[1], "naive_trips": naive[2],
+                           "floor": read_seconds + insert_seconds, "memory": memory.megabytes,
+                           "note": f"{summary['bills_issued']:,} bills, {summary['lines']:,} lines; floor = read "
+                                   f"{read_seconds:.1f} s + bulk insert {insert_seconds:.1f} s"}
+        again, seconds, trips = once(app, lambda: billing.run_month(month, actor=system))
+        assert again["bills_issued"] == 0
+        rows["rerun"] = {"seconds": seconds, "trips": trips, "first": rows["billing"]["seconds"],
+                         "note": f"{again['already_billed']:,} deliveries already billed"}
+        if old:  # the run as it was: no mark, so it reads the whole month again
+            db.billing_marks.delete_many({"_id": month})
+            _, was, _ = once(app, lambda: billing.run_month(month, actor=system))
+            rows["rerun"] = dict(rows["rerun"], before=was)
+        report, seconds, trips = once(app, lambda: reconciliation.reconcile(month))
+        assert report["ok"], "the bench month does not reconcile"
+        naive = once(app, lambda: naive_reconcile(get_db(), month))
+        rows["reconcile"] = {"seconds": seconds, "trips": trips, "naive": naive[1], "naive_trips": naive[2],
+                             "floor": read_seconds, "note": f"{report['delivered_lines']:,} lines; "
+                                                             "floor = one raw read of the month's deliveries"}
+        if old:
+            _, was, _ = once(app, lambda: old["reconciliation"].reconcile(month))
+            rows["reconcile"] = dict(rows["reconcile"], before=was)
+
+        def export():
+            size = 0
+            for chunk in bill_queries.bills_csv(month, actor=system):
+                size += len(chunk)
+            for chunk in bill_queries.lines_csv(month, actor=system):
+                size += len(chunk)
+            return size
+
+        with PeakMemory() as memory:
+            size, seconds, trips = once(app, export)
+        rows["exports"] = {"seconds": seconds, "trips": trips, "memory": memory.megabytes,
+                           "note": f"bills and lines CSV, {size / 2 ** 20:.1f} MB"}
+
+
+def measure_import(app, db, rows, n):
+    """The legacy import of a dairy of `n` customers into the emptied bench database."""
+    fresh(db)
+    migrate.upgrade(db)
+    source = get_client()[LEGACY_DB]
+    fresh(source)
+    made = make_legacy(source, customers=n)
+    report, seconds, trips = once(app, lambda: legacy.import_legacy(get_client()[LEGACY_DB]))
+    rows["import"] = {"seconds": seconds, "trips": trips,
+                      "note": f"{made['delivery_statuses']:,} delivery records, {'OK' if report['ok'] else 'NOT OK'}"}
+
+
+# ---------------------------------------------------------------- the table
+
+LABELS = [("seeding", "seeding"), ("round", "one boy's round (page data)"), ("overview", "staff day overview"),
+          ("demand", "supplier demand"), ("calendar", "customer calendar"), ("confirm", "confirming 1,000 stops"),
+          ("billing", "month's billing run"), ("rerun", "billing re-run (nothing new)"),
+          ("reconcile", "reconciliation"), ("dashboard", "dashboard"), ("exports", "bills + lines CSV exports"),
+          ("import", "legacy import")]
+
+
+def cell(row, key, unit="s"):
+    value = row.get(key)
+    if value is None:
+        return "—"
+    return f"{value:.2f} {unit}" if unit == "s" else f"{value:,}"
+
+
+def table(results):
+    """The Markdown table: per size time, round trips and naive baseline; the 10×/1× ratio."""
+    sizes = sorted(results)
+    small, large = sizes[0], sizes[-1]
+    head = ["operation"]
+    for n in sizes:
+        head += [f"{n:,}: time", "trips", "naive time", "naive trips"]
+    head += [f"time {large // small}× data", "trips grow"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, label in LABELS:
+        if key not in results[small]:
+            continue
+        cells = [label]
+        for n in sizes:
+            row = results[n][key]
+            cells += [cell(row, "seconds"), cell(row, "trips", ""), cell(row, "naive"), cell(row, "naive_trips", "")]
+        a, b = results[small][key], results[large].get(key, {})
+        ratio = b.get("seconds", 0) / a["seconds"] if a.get("seconds") else None
+        cells.append(f"{ratio:.1f}×" if ratio else "—")
+        cells.append("—" if a.get("trips") is None or b.get("trips") is None else
+                     f"{a['trips']} → {b['trips']}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def checks(results):
+    """The issue's targets, each with its figure, per size."""
+    out = []
+    for n, rows in sorted(results.items()):
+        out.append(f"N = {n:,}:")
+        for key, _ in LABELS:
+            note = rows.get(key, {}).get("note")
+            if note:
+                out.append(f"  {key}: {note}")
+        if "billing" in rows:
+            bill, rerun, rec = rows["billing"], rows["rerun"], rows["reconcile"]
+            out.append(f"  billing run / honest floor = {bill['seconds']:.1f} / {bill['floor']:.1f} = "
+                       f"{bill['seconds'] / bill['floor']:.2f} (goal ≤ {FLOOR_TARGET})")
+            out.append(f"  re-run / first run = {rerun['seconds']:.2f} / {rerun['first']:.1f} = "
+                       f"{rerun['seconds'] / rerun['first']:.3f} (target ≤ {RERUN_TARGET})")
+            out.append(f"  reconciliation / raw read = {rec['seconds']:.1f} / {rec['floor']:.1f} = "
+                       f"{rec['seconds'] / rec['floor']:.2f} (target ≤ {RECONCILE_TARGET})")
+            out.append(f"  peak resident memory: billing run {bill['memory']:.0f} MB, "
+                       f"exports {rows['exports']['memory']:.0f} MB")
+        if "round" in rows:
+            rnd = rows["round"]
+            out.append(f"  round / indexed find of his customers = {rnd['seconds'] * 1000:.0f} / "
+                       f"{rnd['floor'] * 1000:.0f} ms = {rnd['seconds'] / rnd['floor']:.1f} "
+                       f"(target ≤ {ROUND_TARGET})")
+        befores = [(key, rows[key]["before"], rows[key]["seconds"]) for key in ("rerun", "reconcile", "round")
+                   if "before" in rows.get(key, {})]
+        for key, was, now in befores:
+            out.append(f"  before → after, {key}: {was:.2f} s → {now:.2f} s")
+    sizes = sorted(results)
+    if len(sizes) > 1:
+        small, large = results[sizes[0]], results[sizes[-1]]
+        factor = sizes[-1] / sizes[0]
+        over = [key for key, _ in LABELS if key in small and key in large
+                and large[key]["seconds"] > small[key]["seconds"] * factor * GROWTH_TARGET / 10]
+        out.append(f"operations beyond {GROWTH_TARGET}× time at {factor:.0f}× data: {', '.join(over) or 'none'}")
+    return "\n".join(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--before", help="git revision whose rounds/reconciliation (and a re-run without the "
+                                         "month's mark) give the before figures")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
+                        help="the parts of the table to measure (default: all)")
+    args = parser.parse_args()
+    results = {}
+    for n in args.sizes:
+        started = time.perf_counter()
+        results[n] = measure(n, seed_number=args.seed, before=args.before, parts=args.parts)
+        print(f"N = {n:,} measured in {time.perf_counter() - started:.0f} s", flush=True)
+    print(table(results))
+    print(checks(results))
+
+
+if __name__ == "__main__":
+    main()
