@@ -1,8 +1,9 @@
 """Bench: the owner's morning page and the staff day overview on N customers (10,000 by default) with DAYS days of
-deliveries up to the bench day (`--days 30` for a month; `seed.seed_month` fills whole months). Prints time per
-call: the first page of the day (closed days' totals taken once), every page after, and the overview of all rounds,
-each cold (the day's plan rebuilt, as after an order changed) and warm (the plan kept, as between two taps), with
-the database round trips of one warm call.
+deliveries up to the bench day, the bench day's a whole morning of them (`--days 30` for a month; `seed.seed_month`
+fills whole months). Prints time per call: the first page of the day (closed days' totals
+taken once), every page after, its parts, and the overview of all rounds, each cold (the day's plan rebuilt, as
+after an order changed) and warm (the plan kept, as between two taps), with the database round trips of one warm
+call.
 
     PYTHONPATH=. python bench/bench_dashboard.py [--days N] [--customers N]
 """
@@ -83,7 +84,8 @@ def main():
         made = seed(db, customers=args.customers)
         delivered = seed_days(db, args.days)
         print(f"seeded {len(made['customers'])} customers, {delivered} deliveries over {args.days} days "
-              f"in {time.perf_counter() - started:.1f} s\n", flush=True)
+              f"in {time.perf_counter() - started:.1f} s", flush=True)
+        print(flush=True)
         admin = {"_id": "US-bench-admin", "role": "admin", "name": "Owner", "email": "owner@bench.test",
                  "active": True, "session_epoch": 0, "customer_id": None}
         db.users.insert_one(admin)
@@ -96,7 +98,8 @@ def main():
             median, best = timed(lambda: dashboard.staff_home(actor=owner))
             line("dashboard.staff_home, after", median, f"best {best * 1000:.1f} ms")
             cold_and_warm(app, "  today_view", lambda: dashboard.today_view(actor=owner))
-            for name, work in (("  money", lambda: dashboard.money(BENCH_DAY)),
+            for name, work in (("  staff_summary", lambda: dashboard.staff_summary(actor=owner)),
+                               ("  money", lambda: dashboard.money(BENCH_DAY)),
                                ("  trends.overview", lambda: trends.overview(BENCH_DAY))):
                 line(name, timed(work, 3)[0])
             client = app.test_client()

@@ -29,7 +29,7 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 
 from webapp import clock, create_app, migrate  # noqa: E402
 from webapp.db import get_db, start_server_process  # noqa: E402
-from webapp.services import schedule  # noqa: E402
+from webapp.services import Actor, schedule, tallies  # noqa: E402
 
 BENCH_DB = "earlybird_bench"
 BENCH_DAY = date(2026, 3, 10)        # the delivery day the benches look at
@@ -185,7 +185,8 @@ def seed(db, *, customers=10_000, subscriptions=None, one_time=None, day=BENCH_D
                            "last_day": (first_day + timedelta(days=rng.randint(2, 7))).isoformat(),
                            "reason": "away"})
         orders.append({
-            "_id": order_id, "kind": "SUBSCRIPTION", "customer_id": customer["_id"], "items": items,
+            "_id": order_id, "kind": "SUBSCRIPTION", "customer_id": customer["_id"],
+            "delivery_boy_id": customer["delivery_boy_id"], "items": items,
             "source": "import", "status": "ACTIVE",
             "pattern": PATTERNS[0] if big else rng.choice(PATTERNS),
             "start_date": (START_DAY + timedelta(days=n % 5)).isoformat(), "end_date": None,
@@ -195,14 +196,17 @@ def seed(db, *, customers=10_000, subscriptions=None, one_time=None, day=BENCH_D
         })
     for n, order_id in enumerate(_ids("OR", day.strftime("%Y%m%d"), one_time)):
         product = products[(n * 5) % len(products)]
+        customer = customer_docs[(n * 37) % customers]
         orders.append({
-            "_id": order_id, "kind": "ONE_TIME", "customer_id": customer_docs[(n * 37) % customers]["_id"],
+            "_id": order_id, "kind": "ONE_TIME", "customer_id": customer["_id"],
+            "delivery_boy_id": customer["delivery_boy_id"],
             "items": [{"product_id": product["_id"], "qty": 1 + n % 3, "unit_price_paise": product["price_paise"]}],
             "source": "staff", "status": "PENDING", "delivery_date": day.isoformat(), "holds": [],
             "created_at": now, "created_by": {"kind": "system", "id": "bench", "role": "system", "ip": None},
             "updated_at": now,
         })
     _insert(db.orders, orders)
+    tallies.rebuild(actor=Actor.system("bench"))  # the documents went in straight, past the writes that keep them
     return {"boys": boys, "big_boy_id": boys[0]["_id"], "products": products, "customers": customer_docs,
             "day": day, "start_day": START_DAY, "subscriptions": subscriptions, "one_time": one_time}
 

@@ -6,7 +6,7 @@ import pytest
 from tests.faults import assert_all_or_nothing
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import Actor, Conflict, Forbidden, NotFound, ValidationError, accounts, customers
+from webapp.services import Actor, Conflict, Forbidden, NotFound, ValidationError, accounts, customers, orders
 
 
 def create(system, name="Ravi Kumar", phone="9876543210", **kwargs):
@@ -199,6 +199,20 @@ def test_moving_to_another_delivery_boy_is_audited(system, boys, make_customer):
     assert customers.get_customer(customer["_id"])["stop"] is None
 
 
+def test_a_customer_moved_to_another_round_takes_his_orders_along(system, boys, make_customer, make_product, db):
+    milk = make_product("Milk", price_paise=3000)
+    customer = make_customer(delivery_boy_id=boys[0]["_id"])
+    other = make_customer(delivery_boy_id=boys[0]["_id"])
+    for someone in (customer, other):
+        orders.create_subscription(someone["_id"], [{"product_id": milk["_id"], "qty": 1}], {"kind": "daily"},
+                                   clock.today(), actor=system)
+    customers.assign_route(customer["_id"], boys[1]["_id"], actor=system)
+    rounds = {order["customer_id"]: order["delivery_boy_id"] for order in db.orders.find()}
+    assert rounds == {customer["_id"]: boys[1]["_id"], other["_id"]: boys[0]["_id"]}
+    customers.assign_route(customer["_id"], "", actor=system)
+    assert db.orders.find_one({"customer_id": customer["_id"]})["delivery_boy_id"] is None
+
+
 def test_a_deactivated_delivery_boy_cannot_get_customers(system, boys, make_customer):
     customers_before = make_customer()
     accounts.set_active(boys[0]["_id"], False, actor=system)
@@ -365,7 +379,7 @@ def test_a_route_assignment_that_pushes_stops_down_is_all_or_nothing(db, system,
     newcomer = make_customer(name="C")
     moved, writes = assert_all_or_nothing(
         db, lambda: customers.assign_route(newcomer["_id"], boy, 1, actor=system))
-    assert writes == 3 and moved["stop"] == 1
+    assert writes == 4 and moved["stop"] == 1  # the pushed stops, his route, his orders' round, the audit entry
     assert [(c["name"], c["stop"]) for c in customers.route(boy)] == [("C", 1), ("A", 2), ("B", 3)]
     assert db.audit_log.count_documents({"action": "customer.route", "entity_id": newcomer["_id"]}) == 1
 

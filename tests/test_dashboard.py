@@ -5,7 +5,8 @@ from datetime import date, datetime
 import pytest
 
 from webapp import clock
-from webapp.services import Actor, Forbidden, dashboard
+from webapp.services import Actor, Forbidden, customers, dashboard
+from tests.command_capture import listening
 from tests.dashboard_fixtures import MAY_12, TODAY, business  # noqa: F401  (fixtures)
 from tests.html_check import parse_problems
 
@@ -22,6 +23,30 @@ def test_money_this_month_so_far(business):
     assert money["unbilled"] == 55000 and money["unbilled_since"] == date(2026, 2, 1)  # April is billed, May not
     assert [(row["name"], row["owed_paise"]) for row in money["overdue"]] == [("Asha", 170000), ("Bala", 70000)]
     assert money["overdue_total"] == 240000
+
+
+def test_staff_summary_counts_from_the_tallies_and_the_day_plan(business, system, deliver):
+    with clock.frozen(MAY_12):
+        customers.set_status(business.bala["_id"], "stopped", actor=system)
+        summary = dashboard.staff_summary(actor=system)
+    assert summary["customers"] == 1  # Asha; Bala stopped
+    assert summary["confirmed_today"] == 1  # today's paneer
+    deliver(business.asha_milk, [TODAY], at=datetime(2026, 5, 12, 8, 30))
+    with clock.frozen(datetime(2026, 5, 12, 8, 45)):
+        assert dashboard.staff_summary(actor=system)["confirmed_today"] == 2
+
+
+def test_the_morning_page_walks_no_customers(business, system):
+    """Every customer figure from a kept tally: the only command on customers is the indexed count of those
+    without a route; nothing groups the audit log."""
+    with clock.frozen(MAY_12):
+        dashboard.staff_home(actor=system)  # the closed days' totals taken, the day's plan and statuses kept
+        with listening() as commands:
+            home = dashboard.staff_home(actor=system)
+    assert [command["pipeline"][0] for _, command in commands.on("customers")] == [
+        {"$match": {"status": {"$ne": "stopped"}, "delivery_boy_id": None}}]
+    assert commands.on("audit_log") == []
+    assert home["summary"]["customers"] == 2 and sum(week["new"] for week in home["trends"]["weeks"]) == 2
 
 
 def test_overdue_waits_for_the_due_date(business):

@@ -3,6 +3,7 @@ and every migration's `down` undoes its `up`."""
 import contextvars
 import hashlib
 import shutil
+from datetime import datetime, timezone
 
 import pytest
 
@@ -135,3 +136,41 @@ def test_the_initial_migration_down_drops_exactly_its_indexes(scratch_db):
     assert {c: set(info) for c, info in indexes(scratch_db).items()} == names
     initial.down(scratch_db)
     assert indexes(scratch_db) == {}
+
+
+def test_0012_takes_the_customer_tallies_from_the_data_and_down_removes_them(scratch_db):
+    backfill = {m.name: m for m in migrate.available()}["0012_dashboard_tallies"].load()
+    added = datetime(2026, 3, 24, 20, 0, tzinfo=timezone.utc)  # 25 March, 01:30 in Kolkata
+    scratch_db.customers.insert_many([{"_id": f"CU-{n}", "status": status, "created_at": added}
+                                      for n, status in enumerate(["active", "active", "paused", "trial"])])
+    changed = datetime(2026, 5, 12, 4, 0, tzinfo=timezone.utc)
+    scratch_db.audit_log.insert_many([
+        {"at": changed, "action": "customer.status", "changes": {"status": {"before": "active", "after": after}}}
+        for after in ("paused", "stopped", "active")] + [{"at": changed, "action": "customer.create"}])
+    backfill.up(scratch_db)
+    assert scratch_db.counters.find_one({"_id": "customers_by_status"}) == {
+        "_id": "customers_by_status", "active": 2, "paused": 1, "trial": 1}
+    assert list(scratch_db.customer_days.find().sort("_id", 1)) == [
+        {"_id": "2026-03-25", "new": 4, "paused": 0, "stopped": 0},
+        {"_id": "2026-05-12", "new": 0, "paused": 1, "stopped": 1}]
+    backfill.down(scratch_db)
+    assert scratch_db.counters.find_one({"_id": "customers_by_status"}) is None
+    assert "customer_days" not in scratch_db.list_collection_names()
+
+
+def test_0011_copies_each_customers_round_onto_his_orders_and_down_removes_it(scratch_db):
+    orders_round = {m.name: m for m in migrate.available()}["0011_orders_round"].load()
+    scratch_db.customers.insert_many([{"_id": "CU-1", "delivery_boy_id": "US-ravi"},
+                                      {"_id": "CU-2", "delivery_boy_id": "US-gopal"},
+                                      {"_id": "CU-3", "delivery_boy_id": None}])
+    scratch_db.orders.insert_many([{"_id": "SU-1", "kind": "SUBSCRIPTION", "customer_id": "CU-1"},
+                                   {"_id": "OR-1", "kind": "ONE_TIME", "customer_id": "CU-1"},
+                                   {"_id": "SU-2", "kind": "SUBSCRIPTION", "customer_id": "CU-2"},
+                                   {"_id": "SU-3", "kind": "SUBSCRIPTION", "customer_id": "CU-3"}])
+    orders_round.up(scratch_db)
+    assert {o["_id"]: o["delivery_boy_id"] for o in scratch_db.orders.find()} == {
+        "SU-1": "US-ravi", "OR-1": "US-ravi", "SU-2": "US-gopal", "SU-3": None}
+    assert "kind_round_delivery_date" in scratch_db.orders.index_information()
+    orders_round.down(scratch_db)
+    assert "kind_round_delivery_date" not in scratch_db.orders.index_information()
+    assert scratch_db.orders.count_documents({"delivery_boy_id": {"$exists": True}}) == 0

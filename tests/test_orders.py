@@ -73,6 +73,24 @@ def test_the_customers_price_in_force_is_recorded(milk, curd, make_customer, sys
     assert order["pattern"] == {"kind": "weekly", "weekdays": [0, 5], "dates": []}
 
 
+def test_an_order_carries_its_customers_round(milk, make_user, make_customer, system, db):
+    """Both kinds of order store the customer's delivery boy, None for a customer on no route: the round reads
+    its orders by it."""
+    boy = make_user("delivery_boy", name="Ravi")
+    routed, unrouted = make_customer(delivery_boy_id=boy["_id"]), make_customer()
+    with clock.frozen(MORNING):
+        placed = [(customer, orders.create_subscription(customer["_id"], items((milk, 1)), DAILY, "2026-03-11",
+                                                        actor=system))
+                  for customer in (routed, unrouted)]
+        placed += [(customer, orders.create_one_time_order(customer["_id"], items((milk, 1)), "2026-03-11",
+                                                           actor=system))
+                   for customer in (routed, unrouted)]
+    for customer, order in placed:
+        assert order["delivery_boy_id"] == customer["delivery_boy_id"]
+        assert db.orders.find_one({"_id": order["_id"]})["delivery_boy_id"] == customer["delivery_boy_id"]
+    assert [customer["delivery_boy_id"] for customer, _ in placed] == [boy["_id"], None] * 2
+
+
 @pytest.mark.parametrize("qty", [0, -1, 51, 1.5, "2.5", "two", None, True, 10**30])
 def test_bad_quantities_are_field_errors_and_nothing_is_written(qty, milk, make_customer, system, db):
     customer = make_customer()

@@ -5,7 +5,7 @@ import pytest
 from pymongo import MongoClient, monitoring
 
 from webapp import clock
-from webapp.services import Actor, Conflict, deliveries, orders, rounds
+from webapp.services import Actor, Conflict, customers, deliveries, orders, rounds
 
 from tests.delivery_fixtures import SETUP_AT, TODAY, day_now, route  # noqa: F401  (fixtures)
 
@@ -57,6 +57,35 @@ def test_late_request_notes_show_on_the_stop(route, db):
     stops = rounds.round_for(route.ravi["_id"], TODAY)
     assert "confirm at the door" in stops[0]["requests"][0]["note"]
     assert stops[1]["requests"] == []
+
+
+def names(stops):
+    return [stop["customer"]["name"] for stop in stops]
+
+
+def test_orders_carry_their_customers_round(route, db):
+    assert {order["_id"]: order["delivery_boy_id"] for order in db.orders.find({}, {"delivery_boy_id": 1})} == {
+        route.anil_sub["_id"]: route.ravi["_id"], route.bina_sub["_id"]: route.ravi["_id"],
+        route.bina_paneer["_id"]: route.ravi["_id"], route.chetan_sub["_id"]: route.gopal["_id"]}
+
+
+def test_a_customer_moved_to_another_round_takes_his_orders_along(route, db, system):
+    customers.assign_route(route.bina["_id"], route.gopal["_id"], actor=system)
+    assert {order["delivery_boy_id"] for order in db.orders.find({"customer_id": route.bina["_id"]})} == \
+        {route.gopal["_id"]}
+    assert names(rounds.round_for(route.ravi["_id"], TODAY)) == ["Anil"]
+    gopals = rounds.round_for(route.gopal["_id"], TODAY)
+    assert names(gopals) == ["Chetan", "Bina"]
+    assert [entry["one_time"] for entry in gopals[1]["orders"]] == [False, True]  # the paneer came along
+    customers.assign_route(route.bina["_id"], "", actor=system)
+    assert db.orders.count_documents({"customer_id": route.bina["_id"], "delivery_boy_id": None}) == 2
+    assert names(rounds.round_for(route.gopal["_id"], TODAY)) == ["Chetan"]
+
+
+def test_the_round_reads_what_its_customers_orders_carry(route, db):
+    """The orders are read by the round they carry, and only those of the round's customers are its stops."""
+    db.orders.update_one({"_id": route.chetan_sub["_id"]}, {"$set": {"delivery_boy_id": route.ravi["_id"]}})
+    assert names(rounds.round_for(route.ravi["_id"], TODAY)) == ["Anil", "Bina"]
 
 
 class CommandCounter(monitoring.CommandListener):

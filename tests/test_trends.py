@@ -32,6 +32,21 @@ def test_weekly_customers_and_collections(business, system):
     assert sum(w["new"] for w in weeks.values()) == 2
 
 
+def test_weekly_customers_come_from_the_kept_days(db):
+    db.customer_days.insert_many([
+        {"_id": "2026-02-15", "new": 9, "paused": 0, "stopped": 0},  # the Sunday before the thirteen weeks
+        {"_id": "2026-02-16", "new": 4, "paused": 0, "stopped": 0},
+        {"_id": "2026-05-11", "new": 2, "paused": 1, "stopped": 0},
+        {"_id": "2026-05-12", "new": 1, "paused": 0, "stopped": 2},
+    ])
+    with clock.frozen(MAY_12):
+        weeks = trends.weekly_figures(TODAY - timedelta(weeks=12), TODAY)
+    assert len(weeks) == 13 and weeks[0]["week"] == date(2026, 2, 16) and weeks[0]["new"] == 4
+    assert {key: weeks[-1][key] for key in ("week", "new", "paused", "stopped")} == {
+        "week": date(2026, 5, 11), "new": 3, "paused": 1, "stopped": 2}
+    assert sum(week["new"] for week in weeks) == 7
+
+
 def test_bar_chart_scales_to_the_largest_value():
     chart = trends.bar_chart([{"v": 0, "d": 1}, {"v": 5, "d": 2}, {"v": 10, "d": 3}], "v", "d")
     assert [bar["height"] for bar in chart["bars"]] == [0, trends.CHART_HEIGHT / 2, trends.CHART_HEIGHT]

@@ -4,6 +4,7 @@ A signed-in person's language is kept on his login (`accounts.set_language`); an
 visitor on the sign-in page — in the `lang` cookie, which `?lang=hi` on any page sets (the link pages' switch is
 such a GET form). Nothing chosen: English.
 """
+import os
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -68,8 +69,11 @@ def compile_catalogs(directory=TRANSLATIONS):
         mo_path = po_path.with_suffix(".mo")
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parent.parent.name)
-        with mo_path.open("wb") as mo_file:
+        # Written beside and renamed into place: a process reading the catalogue meanwhile sees the old or the new.
+        partial = mo_path.with_name(f".{mo_path.name}.{os.getpid()}")
+        with partial.open("wb") as mo_file:
             write_mo(mo_file, catalog)
+        os.replace(partial, mo_path)
         written.append(mo_path)
     return written
 

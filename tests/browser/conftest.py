@@ -1,4 +1,5 @@
 """Browser tests: Debian's Chromium driven by Playwright against the app served in a thread."""
+import socket
 import threading
 from pathlib import Path
 
@@ -37,6 +38,82 @@ def live_server(app):
     thread.start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
+
+
+class Signal:
+    """A TCP relay in front of the live server that a test can cut, as a lane without signal cuts a phone.
+
+    Chromium's offline emulation (`context.set_offline`) does not reach the requests a service worker makes, so a
+    reload "without signal" would still reach the server through the round's worker; through the relay nothing does.
+    """
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.up = True
+        self.open_sockets = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed at the end of the test
+            if not self.up:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.open_sockets.update((client, upstream))
+            threading.Thread(target=self.pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self.pump, args=(upstream, client), daemon=True).start()
+
+    def pump(self, source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self.drop(source, sink)
+
+    def drop(self, *sockets):
+        for sock in sockets:
+            with self.lock:
+                self.open_sockets.discard(sock)
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def cut(self, page):
+        """No signal: the page knows it (navigator.onLine, the offline event) and nothing reaches the server."""
+        self.up = False
+        with self.lock:
+            sockets = list(self.open_sockets)
+        self.drop(*sockets)
+        page.context.set_offline(True)
+
+    def restore(self, page):
+        self.up = True
+        page.context.set_offline(False)
+
+    def close(self):
+        self.up = False
+        self.listener.close()
+
+
+@pytest.fixture
+def signal(live_server):
+    """The live server reached through a relay the test can cut: `signal.url`, `signal.cut(page)`,
+    `signal.restore(page)`."""
+    relay = Signal(int(live_server.rsplit(":", 1)[1]))
+    yield relay
+    relay.close()
 
 
 @pytest.fixture

@@ -56,14 +56,14 @@ def test_after_a_tap_focus_moves_to_the_next_stop_and_the_progress_is_announced(
     assert page.locator("#round-announce").get_attribute("role") == "status"
 
 
-def test_a_tap_without_signal_is_saved_on_the_phone_and_sent_when_back_online(db, live_server, new_page, route):
+def test_a_tap_without_signal_is_saved_on_the_phone_and_sent_when_back_online(db, signal, new_page, route):
     page = new_page("phone")
-    sign_in(page, live_server, route.ravi["email"], "correct-horse-1")
-    page.goto(f"{live_server}/delivery/round")
+    sign_in(page, signal.url, route.ravi["email"], "correct-horse-1")
+    page.goto(f"{signal.url}/delivery/round")
     queue = page.locator("#tap-queue")
     assert queue.is_hidden() and page.locator("#offline-banner").is_hidden()
 
-    page.context.set_offline(True)
+    signal.cut(page)
     queue.wait_for(state="visible")
     assert "No signal: taps are saved on the phone" in queue.inner_text()
     bina = page.locator(f"#stop-{route.bina['_id']}")
@@ -73,7 +73,7 @@ def test_a_tap_without_signal_is_saved_on_the_phone_and_sent_when_back_online(db
     assert stop_state(page, route.bina) == "todo" and db.deliveries.count_documents({}) == 0
     assert page.locator("#offline-banner").is_hidden()  # the round says it in its own words
 
-    page.context.set_offline(False)
+    signal.restore(page)
     page.wait_for_selector(f"#stop-{route.bina['_id']}[data-state=DELIVERED]")
     queue.wait_for(state="hidden")
     assert bina.locator(".stop-saved").count() == 0

@@ -36,15 +36,15 @@ def five_stops(make_user, make_product, make_customer, system):
         yield boy, customers
 
 
-def test_five_taps_without_signal_survive_a_reload_and_are_sent_once(db, live_server, new_page, five_stops):
+def test_five_taps_without_signal_survive_a_reload_and_are_sent_once(db, signal, new_page, five_stops):
     boy, customers = five_stops
     page = new_page("phone")
-    sign_in(page, live_server, boy["email"], "correct-horse-1")
-    page.goto(f"{live_server}/delivery/round")
+    sign_in(page, signal.url, boy["email"], "correct-horse-1")
+    page.goto(f"{signal.url}/delivery/round")
     # The service worker has kept the round and its files before the signal goes.
     wait_until(page, "caches.open('earlybird-round-v1').then(c => c.match('/delivery/round')).then(r => !!r)")
 
-    page.context.set_offline(True)
+    signal.cut(page)
     queue = page.locator("#tap-queue")
     for customer in customers:
         stop = page.locator(f"#stop-{customer['_id']}")
@@ -59,7 +59,7 @@ def test_five_taps_without_signal_survive_a_reload_and_are_sent_once(db, live_se
     assert page.locator(".stop-saved").count() == 5
     assert db.deliveries.count_documents({}) == 0
 
-    page.context.set_offline(False)
+    signal.restore(page)
     wait_until(page, "document.querySelectorAll('.stop[data-state=DELIVERED]').length === 5", seconds=30)
     page.locator("#tap-queue").wait_for(state="hidden")
     assert db.deliveries.count_documents({}) == 5 and db.tap_keys.count_documents({}) == 5
@@ -107,19 +107,19 @@ def test_bottles_and_cash_go_with_the_tap(db, live_server, new_page, bottle_stop
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_a_queued_tap_refused_on_arrival_says_why(db, live_server, new_page, five_stops, system):
+def test_a_queued_tap_refused_on_arrival_says_why(db, signal, new_page, five_stops, system):
     boy, customers = five_stops
     page = new_page("phone")
-    sign_in(page, live_server, boy["email"], "correct-horse-1")
-    page.goto(f"{live_server}/delivery/round")
-    page.context.set_offline(True)
+    sign_in(page, signal.url, boy["email"], "correct-horse-1")
+    page.goto(f"{signal.url}/delivery/round")
+    signal.cut(page)
     stop = page.locator(f"#stop-{customers[0]['_id']}")
     stop.get_by_role("button", name="Delivered in full").click()
     stop.locator(".stop-saved").wait_for()
     # Meanwhile the office stops the customer from today: nothing is due at his door any more.
     subscription = db.orders.find_one({"customer_id": customers[0]["_id"]})
     orders.stop(subscription["_id"], TODAY, override_cutoff=True, actor=system)
-    page.context.set_offline(False)
+    signal.restore(page)
     stop.locator(".stop-failed").wait_for()
     assert "Not recorded" in stop.inner_text() and stop.locator(".stop-saved").count() == 0
     page.locator("#tap-queue").wait_for(state="hidden")

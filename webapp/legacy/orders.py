@@ -44,7 +44,8 @@ def plan_products(ctx):
 
 def _new_order(ctx, prefix, legacy_collection, legacy_id, customer, items, fields):
     return ctx.mark({"_id": ctx.new_id(prefix), "kind": "ONE_TIME" if prefix == "OR" else "SUBSCRIPTION",
-                     "customer_id": customer["_id"], "items": items, **fields, "created_at": ctx.now,
+                     "customer_id": customer["_id"], "delivery_boy_id": customer.get("delivery_boy_id"),
+                     "items": items, **fields, "created_at": ctx.now,
                      "created_by": ctx.actor.as_doc(), "updated_at": ctx.now}, legacy_collection, legacy_id)
 
 

@@ -17,7 +17,7 @@ from webapp import clock, observability
 from webapp.db import get_db
 from webapp.legacy import billing, deliveries, orders, people, reader
 from webapp.legacy.report import Report
-from webapp.services import Actor, ids, uow
+from webapp.services import Actor, ids, tallies, uow
 from webapp.services.bill_builder import DELIVERY_FIELDS
 
 BATCH = 1000  # documents per unit of work
@@ -140,6 +140,7 @@ def _insert_customers(customers, logins, summary):
                          f"{summary}: {len(their_logins)} users (customers' logins)",
                          changes={"count": len(their_logins)})
             u.db.customers.insert_many(batch, ordered=False)
+            tallies.customers_added(u, batch)
             u.record("legacy.import", "customers", batch[0].get("import_id"), f"{summary}: {len(batch)} customers",
                      changes={"count": len(batch)})
 
@@ -236,6 +237,9 @@ def undo():
             batch = found[start:start + BATCH]
 
             def work(u, batch=batch, collection=collection):
+                if collection == "customers":
+                    tallies.customers_removed(u, list(u.db.customers.find({"_id": {"$in": batch}, **query},
+                                                                          {"status": 1, "created_at": 1})))
                 gone = u.db[collection].delete_many({"_id": {"$in": batch}, **query}).deleted_count
                 u.record("legacy.undo", collection, None, f"Undid the legacy import: {gone} {collection} removed",
                          changes={"count": gone})

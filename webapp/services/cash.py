@@ -12,15 +12,20 @@ from webapp.services import Conflict, NotFound, ValidationError, payments, uow, 
 HANDOVER_ROLES = ("admin", "support")
 
 
-def pending_query(delivery_boy_id):
-    """The cash payments a boy took and has not handed over (a voided one is not his to hand over)."""
-    return {"collected_by": delivery_boy_id, "handover_id": None, "method": "cash", "amount_paise": {"$gt": 0},
-            "voided_by": None}
+PENDING_FIELDS = {"amount_paise": 1, "customer_id": 1, "method": 1, "voided_by": 1}
+
+
+def pending(payments, delivery_boy_id):
+    """The cash payments a boy took and has not handed over (a voided one is not his to hand over), read from
+    `payments` (a unit of work's bound collection or get_db()'s). Asked by (collected_by, handover_id), the index's
+    fields exactly (the embedded server scans for any other filter beside them); the rest is checked here."""
+    found = payments.find({"collected_by": delivery_boy_id, "handover_id": None}, PENDING_FIELDS)
+    return [p for p in found if p.get("method") == "cash" and p["amount_paise"] > 0 and p.get("voided_by") is None]
 
 
 def with_boy(delivery_boy_id):
     """{"amount_paise", "count"}: the cash a boy holds for the office."""
-    held = list(get_db().payments.find(pending_query(delivery_boy_id), {"amount_paise": 1}))
+    held = pending(get_db().payments, delivery_boy_id)
     return {"amount_paise": sum(p["amount_paise"] for p in held), "count": len(held)}
 
 
@@ -80,7 +85,7 @@ def confirm_handover(delivery_boy_id, expected_paise, received_paise, reason=Non
         raise NotFound("No such delivery boy.")
 
     def work(u):
-        held = list(u.db.payments.find(pending_query(delivery_boy_id), {"amount_paise": 1, "customer_id": 1}))
+        held = pending(u.db.payments, delivery_boy_id)
         if not held:
             raise Conflict("This delivery boy has no cash to hand over.")
         expected = sum(p["amount_paise"] for p in held)

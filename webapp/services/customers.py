@@ -12,7 +12,8 @@ from pymongo.errors import DuplicateKeyError
 from webapp import clock
 from webapp.db import get_db
 from webapp.services import (
-    STAFF_ROLES, Actor, Conflict, NotFound, ValidationError, accounts, audit, away, catalog, cutoff, uow, validate,
+    STAFF_ROLES, Actor, Conflict, NotFound, ValidationError, accounts, audit, away, catalog, cutoff, tallies, uow,
+    validate,
 )
 
 STATUSES = ("trial", "active", "paused", "stopped")
@@ -110,6 +111,7 @@ def insert_customer(u, details, status, route, prices, *, password_hash=None):
         u.db.customers.insert_one(customer)
     except DuplicateKeyError:
         raise ValidationError("A customer with this phone number already exists.", field="phone") from None
+    tallies.customers_added(u, [customer])
     return customer, user
 
 
@@ -282,6 +284,7 @@ def set_status(customer_id, status, *, from_day=None, reason=None, override_cuto
                      + (f" (after the cut-off: {reason})" if overridden else f": {reason}" if reason else ""),
                      changes={"status": {"before": before["status"], "after": status}, "from_day": day.isoformat(),
                               "reason": reason, "override_cutoff": overridden, **effects})
+            tallies.status_changed(u, before["status"], status)
         return {**before, "status": status}
 
     return uow.run(actor, work)
@@ -324,6 +327,9 @@ def assign_route(customer_id, delivery_boy_id, stop=None, *, actor):
     def work(u):
         after = {"delivery_boy_id": boy_id, "stop": place_on_route(u, customer_id, boy_id, stop)}
         u.db.customers.update_one({"_id": customer_id}, {"$set": {**after, "updated_at": clock.now()}})
+        # His orders carry his round (rounds.stops_for reads them by it); set even when it stays, which puts right
+        # orders found off their round (data_health).
+        u.db.orders.update_many({"customer_id": customer_id}, {"$set": {"delivery_boy_id": boy_id}})
         changes = {key: {"before": before[key], "after": after[key]} for key in after if before[key] != after[key]}
         if changes:
             u.record("customer.route", "customer", customer_id,
@@ -386,7 +392,8 @@ def delete_customer(customer_id, *, actor):
         kept_by = deletion_blocker(u.db, customer_id)
         if kept_by:
             raise Conflict(f"{customer['name']} has {kept_by}; set the status to stopped instead.")
-        u.db.customers.delete_one({"_id": customer_id})
+        deleted = u.db.customers.find_one_and_delete({"_id": customer_id})
+        tallies.customers_removed(u, [deleted] if deleted else [])
         accounts.delete_login(u, customer["user_id"])
         u.record("customer.delete", "customer", customer_id,
                  f"Deleted customer {customer['name']} ({customer['phone']}) and his login")

@@ -1,11 +1,13 @@
 """What each home page shows first: what needs attention today; for the owner, the morning page (today's rounds,
-the month's money, trends). Every figure is an aggregation or a count in the database, never a loop over all
-documents here; reads only, apart from the kept daily totals `trends` takes once per closed day."""
+the month's money, trends). Every figure is an aggregation, an indexed count or a kept tally, never a loop over all
+documents here; customers per status from their tallies (`tallies`: counting them walks every customer), today's
+delivery records from the day's statuses `day_plan` keeps. Reads only, apart from the kept daily totals `trends`
+takes once per closed day."""
 from datetime import timedelta
 
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import STAFF_ROLES, NotFound, catalog, payments, rounds, trends
+from webapp.services import STAFF_ROLES, NotFound, catalog, day_plan, payments, rounds, tallies, trends, uow
 from webapp.services.late_requests import FOR_THE_DOOR
 
 OWNER_ROLES = ("admin",)
@@ -17,11 +19,13 @@ def staff_summary(*, actor):
     """Counts for the staff home page, each a link to the page where it is dealt with."""
     actor.require(*STAFF_ROLES)
     db = get_db()
-    today = clock.iso(clock.today())
+    day = clock.today()
+    today = clock.iso(day)
+    statuses = tallies.status_counts()
     return {
-        "customers": db.customers.count_documents({"status": {"$in": ["active", "trial"]}}),
+        "customers": statuses.get("active", 0) + statuses.get("trial", 0),
         "waiting_for_route": db.customers.count_documents({"status": {"$ne": "stopped"}, "delivery_boy_id": None}),
-        "confirmed_today": db.deliveries.count_documents({"date": today}),
+        "confirmed_today": len(day_plan.statuses(day, uow.plan_version())),
         "pause_requests": db.pause_requests.count_documents({"status": "PENDING"}),
         "late_requests": db.change_requests.count_documents({"status": "OPEN", "date": {"$gte": today}}),
         "overdue_bills": db.bills.count_documents({"status": {"$ne": "PAID"}, "due_date": {"$lt": today}}),

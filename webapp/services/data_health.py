@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import NotFound
+from webapp.services import NotFound, tallies
 
 HEALTH_ROLES = ("admin", "support")
 DRILL_DOWN_LIMIT = 200
@@ -52,6 +52,20 @@ def _orders_without_customer(today):
         *_missing("customers", "customer_id", "customer"),
         {"$match": {"customer": {"$size": 0}}},
         {"$project": {"customer_id": 1, "detail": {"$concat": ["$kind", " of missing customer ", "$customer_id"]}}},
+    ]
+
+
+def _orders_off_their_round(today):
+    """Orders whose `delivery_boy_id` (the round that reads them) differs from their customer's; an order without a
+    customer is another check's."""
+    order_round = {"$ifNull": ["$delivery_boy_id", None]}
+    customer_round = {"$ifNull": [{"$arrayElemAt": [_each("$customer", "delivery_boy_id"), 0]}, None]}
+    return [
+        *_missing("customers", "customer_id", "customer", {"delivery_boy_id": 1}),
+        {"$match": {"$expr": {"$and": [{"$gt": [{"$size": "$customer"}, 0]}, {"$ne": [order_round, customer_round]}]}}},
+        {"$project": {"customer_id": 1, "detail": {"$concat": [
+            "$kind", " on the round of ", {"$ifNull": [order_round, "no delivery boy"]}, ", its customer on that of ",
+            {"$ifNull": [customer_round, "no delivery boy"]}]}}},
     ]
 
 
@@ -145,11 +159,32 @@ def _late_requests_past_their_date(today):
     ]
 
 
+def _customer_tallies_off(today):
+    """Statuses whose count kept for the morning page (`tallies`) differs from the customers that have it: a write
+    that changed customers without moving the tallies."""
+    return [
+        {"$group": {"_id": "$status", "counted": {"$sum": 1}}},
+        {"$unionWith": {"coll": "counters", "pipeline": [
+            {"$match": {"_id": tallies.STATUS_COUNTS}},
+            {"$project": {"kept": {"$objectToArray": "$$ROOT"}}},
+            {"$unwind": "$kept"},
+            {"$match": {"kept.k": {"$ne": "_id"}}},
+            {"$project": {"_id": "$kept.k", "kept": "$kept.v"}},
+        ]}},
+        {"$group": {"_id": "$_id", "counted": {"$sum": "$counted"}, "kept": {"$sum": "$kept"}}},
+        {"$match": {"$expr": {"$ne": ["$counted", "$kept"]}}},
+        {"$project": {"detail": {"$concat": [{"$ifNull": ["$_id", "no status"]}, ": ", {"$toString": "$kept"},
+                                             " on the morning page, ", {"$toString": "$counted"}, " customers"]}}},
+    ]
+
+
 CHECKS = (
     Check("deliveries-without-order", "Deliveries without a valid order", "deliveries",
           "Look at the customer's orders and correct the delivery.", "customer", _deliveries_without_order),
     Check("orders-without-customer", "Orders without a customer", "orders",
           "Cancel or stop the order.", "order", _orders_without_customer),
+    Check("orders-off-their-round", "Orders whose round differs from their customer's", "orders",
+          "Put the customer on his route again: his orders take his round.", "customer", _orders_off_their_round),
     Check("customers-without-login-or-round", "Customers without a login or a delivery boy", "customers",
           "Put the customer on a route, or send him an invite.", "customer", _customers_without_login_or_round),
     Check("logins-without-customer", "Customer logins without a customer", "users",
@@ -164,6 +199,9 @@ CHECKS = (
           "Look at the customer's statement.", "statement", _payments_not_allocated),
     Check("late-requests-past-date", "Open late requests past their date", "change_requests",
           "Apply or dismiss the request.", "late_requests", _late_requests_past_their_date),
+    Check("customer-tallies-off", "Customer counts on the morning page that differ from the customers", "customers",
+          "Take the tallies again (tallies.rebuild) and find the write that changed customers without them.", "none",
+          _customer_tallies_off),
 )
 BY_KEY = {check.key: check for check in CHECKS}
 

@@ -17,10 +17,13 @@ FOR_THE_DOOR = ["OPEN", "NOTED"]
 
 
 def late_requests_for(customer_ids, day):
-    """Late changes of these customers for `day`, oldest first (one query; for the round)."""
-    query = {"customer_id": {"$in": list(customer_ids)}, "date": clock.parse_day(day).isoformat(),
-             "status": {"$in": FOR_THE_DOOR}}
-    return list(get_db().change_requests.find(query).sort("created_at", 1))
+    """Late changes of these customers for `day`, oldest first (one query; for the round). Asked by date alone
+    (index date_customer): a day has few late changes, while an `$in` of a round's customers costs the embedded
+    server one index seek per customer."""
+    wanted = set(customer_ids)
+    found = get_db().change_requests.find({"date": clock.parse_day(day).isoformat()})
+    return sorted((request for request in found if request["customer_id"] in wanted
+                   and request["status"] in FOR_THE_DOOR), key=lambda request: request["created_at"])
 
 
 def list_requests(*, status="OPEN", customer_id=None, actor):

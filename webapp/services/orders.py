@@ -72,6 +72,12 @@ def _earliest_for(actor):
     return cutoff.first_open_day() if actor.has_role("customer") else None
 
 
+def round_of(u, customer_id):
+    """The customer's delivery boy, read inside the unit of work `u` (not from the customer checked before it, who
+    may have moved since): a new order carries its customer's round, which `customers.assign_route` moves with him."""
+    return (u.db.customers.find_one({"_id": customer_id}, {"delivery_boy_id": 1}) or {}).get("delivery_boy_id")
+
+
 def create_subscription(customer_id, items, pattern, start_date, end_date=None, *, draft=False,
                         override_cutoff=False, reason=None, actor):
     """A recurring order (ACTIVE, or DRAFT when `draft`); returns the order.
@@ -110,6 +116,7 @@ def create_subscription(customer_id, items, pattern, start_date, end_date=None, 
             "_id": u.new_id("SU"),
             "kind": SUBSCRIPTION,
             "customer_id": customer_id,
+            "delivery_boy_id": round_of(u, customer_id),
             "items": cleaned_items,
             "source": source_of(actor),
             "status": "DRAFT" if draft else "ACTIVE",
@@ -154,6 +161,7 @@ def create_one_time_order(customer_id, items, delivery_date, *, actor):
             "_id": u.new_id("OR"),
             "kind": ONE_TIME,
             "customer_id": customer_id,
+            "delivery_boy_id": round_of(u, customer_id),
             "items": cleaned_items,
             "source": source_of(actor),
             "status": "PENDING",

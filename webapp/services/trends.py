@@ -3,18 +3,18 @@
 A day's delivery figures come from `daily_totals` (one document per closed business day, aggregated once from
 that day's deliveries), so a month of figures is a read of thirty small documents rather than of every delivery;
 a day whose deliveries changed after its totals were taken (a staff correction) is aggregated again, and today,
-still moving, is always aggregated live. Weekly figures are aggregation pipelines grouped by day; only their
-few result rows are bucketed into weeks here. Chart geometry is computed here too, so the template only draws.
+still moving, is always aggregated live. Customers added, paused and stopped per week are read from their kept
+tallies per day (`tallies`); collections per week are one aggregation grouped by day; only the few days are
+bucketed into weeks here. Chart geometry is computed here too, so the template only draws.
 """
 from datetime import timedelta
 
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import Actor, uow
+from webapp.services import Actor, tallies, uow
 
 TOTALS_ACTOR_NAME = "daily-totals"
 FIGURES = ("records", "delivered", "subscription_paise", "one_time_paise")
-STATUS_ACTION = "customer.status"
 CHART_HEIGHT = 120
 CHART_BAR = 8
 CHART_GAP = 2
@@ -118,14 +118,6 @@ def _weeks(first, last):
     return [start + timedelta(weeks=n) for n in range((week_start(last) - start).days // 7 + 1)]
 
 
-def _by_day_pipeline(match, day_expression, value=1):
-    return [{"$match": match}, {"$group": {"_id": day_expression, "value": {"$sum": value}}}]
-
-
-def _local_day(field):
-    return {"$dateToString": {"format": "%Y-%m-%d", "date": field, "timezone": str(clock.business_tz())}}
-
-
 def _into_weeks(rows, weeks):
     totals = {week: 0 for week in weeks}
     for row in rows:
@@ -136,21 +128,20 @@ def _into_weeks(rows, weeks):
 
 
 def weekly_figures(first, last):
-    """[{week (its Monday), new, paused, stopped, collected_paise}] for the weeks covering [first, last]."""
+    """[{week (its Monday), new, paused, stopped, collected_paise}] for the weeks covering [first, last]: customer
+    events from their kept tallies per day (`tallies.day_events`, at most 7 small documents a week), collections
+    from one aggregation of the payments by the day received."""
     db = get_db()
     weeks = _weeks(first, last)
-    since = clock.local_datetime(weeks[0], 0)
-    new = db.customers.aggregate(_by_day_pipeline({"created_at": {"$gte": since}}, _local_day("$created_at")))
-    changes = {}
-    for status in ("paused", "stopped"):
-        changes[status] = _into_weeks(db.audit_log.aggregate(_by_day_pipeline(
-            {"at": {"$gte": since}, "action": STATUS_ACTION, "changes.status.after": status}, _local_day("$at"))),
-            weeks)
-    collected = db.payments.aggregate(_by_day_pipeline(
-        {"received_on": {"$gte": weeks[0].isoformat(), "$lte": last.isoformat()}}, "$received_on", "$amount_paise"))
-    new, collected = _into_weeks(new, weeks), _into_weeks(collected, weeks)
-    return [{"week": week, "new": new[week], "paused": changes["paused"][week], "stopped": changes["stopped"][week],
-             "collected_paise": collected[week]} for week in weeks]
+    events = {week: {event: 0 for event in tallies.EVENTS} for week in weeks}
+    for day, counts in tallies.day_events(weeks[0], last).items():
+        for event, count in counts.items():
+            events[week_start(day)][event] += count
+    collected = _into_weeks(db.payments.aggregate([
+        {"$match": {"received_on": {"$gte": weeks[0].isoformat(), "$lte": last.isoformat()}}},
+        {"$group": {"_id": "$received_on", "value": {"$sum": "$amount_paise"}}},
+    ]), weeks)
+    return [{"week": week, **events[week], "collected_paise": collected[week]} for week in weeks]
 
 
 # ---------------------------------------------------------------- charts
