@@ -2,22 +2,29 @@
 round trips, the naive baseline beside it (the same result the way the old system got it: a query per customer),
 and the ratio 10k / 1k.
 
-Each size gets a fresh embedded server seeded by bench/seed.py (the same business for the same --seed). Measured
-in the same run: the honest billing floor (one raw read pass over the month's deliveries plus one unordered bulk
-insert of the same bill documents), the round's floor (one indexed find of the boy's customers), the peak resident
-memory of the billing run and of the CSV exports. With --before REV the re-run, the reconciliation and the round
-are also measured with the service modules as they were at git revision REV.
+Each job gets a fresh embedded server: a business of N seeded by bench/seed.py (the same business for the same
+--seed) for the pages, the confirmations and billing, or an empty one for the legacy import. --jobs of them run at
+a time (default 2, one per core: the server of a job uses one). Measured in the same run: the honest billing floor
+(one raw read pass over the month's deliveries plus one unordered bulk insert of the same bill documents; its read
+pass is also the reconciliation's floor), the round's floor (one indexed find of the boy's customers), the peak
+resident memory of the billing run and of the CSV exports. The baselines that go customer by customer (overview,
+demand, billing, reconciliation) are timed over NAIVE_SAMPLE customers spread over all and scaled to N. With
+--before REV the re-run, the reconciliation and the round are also measured with the service modules as they were
+at git revision REV.
 
-    PYTHONPATH=. python bench/run.py [--sizes 1000 10000] [--seed 1] [--before HEAD] [--no-import]
+    PYTHONPATH=. python bench/run.py [--sizes 1000 10000] [--seed 1] [--jobs 2] [--before HEAD] [--parts ...]
 """
 import argparse
 import importlib
+import multiprocessing
+import resource
 import statistics
 import subprocess
 import threading
 import time
 import types
-from datetime import datetime
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench_import import LEGACY_DB, fresh, make_legacy
@@ -26,11 +33,13 @@ from webapp import clock, migrate
 from webapp.db import get_client, get_db
 from webapp.legacy import run as legacy
 from webapp.services import Actor, bill_builder, bill_queries, billing, calendar, dashboard, deliveries, demand, \
-    reconciliation, rounds, schedule
+    orders, reconciliation, rounds, schedule, uow
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIRM_STOPS = 1000
-RUNS = 3  # a page's time is the median of this many calls, after one warm-up
+RUNS = 3  # a sub-second page's time is the median of this many calls, after one warm-up
+SLOW = 1.0  # seconds: a call slower than this is timed once (after its warm-up), not RUNS times
+NAIVE_SAMPLE = 500  # customers the customer-by-customer baselines are timed over, then scaled to N
 ROUND_TARGET, FLOOR_TARGET, RERUN_TARGET, RECONCILE_TARGET, GROWTH_TARGET = 5, 1.5, 0.1, 1.5, 12
 
 
@@ -75,10 +84,11 @@ def once(app, work):
 
 
 def page(app, work, runs=RUNS):
-    """(seconds: median of `runs` calls after a warm-up, round trips of one call)."""
+    """(seconds, round trips of one call) after a warm-up: the median of `runs` calls, or the first call alone when
+    it took over SLOW seconds."""
     work()
     times = []
-    for _ in range(runs):
+    while len(times) < runs and (not times or times[0] <= SLOW):
         started = time.perf_counter()
         work()
         times.append(time.perf_counter() - started)
@@ -99,6 +109,20 @@ def module_at(revision, name):
 
 # ---------------------------------------------------------------- the naive baselines (a query per customer)
 
+def naive_sample(customers):
+    """The ids of NAIVE_SAMPLE customers spread evenly over all of them (every k-th in _id order): the baselines
+    that go customer by customer are timed over these and extrapolated to all."""
+    ids = sorted(customer["_id"] for customer in customers)
+    return ids[::max(1, len(ids) // NAIVE_SAMPLE)][:NAIVE_SAMPLE]
+
+
+def extrapolated(app, work, sample, n):
+    """{"naive": seconds, "naive_trips": round trips} of work() over `sample` customers, scaled to `n`."""
+    _, seconds, trips = once(app, work)
+    scale = n / len(sample)
+    return {"naive": seconds * scale, "naive_trips": round(trips * scale), "naive_sample": len(sample)}
+
+
 def naive_round(db, boy_id, day):
     """The round the old way: the boy's customers, then each one's orders and that day's deliveries."""
     stops = []
@@ -110,10 +134,10 @@ def naive_round(db, boy_id, day):
     return stops
 
 
-def naive_overview(db, day):
+def naive_overview(db, day, sample):
     """Every round's progress the old way: each customer's orders and deliveries, one customer at a time."""
     progress = {}
-    for customer in db.customers.find({}, {"delivery_boy_id": 1}):
+    for customer in db.customers.find({"_id": {"$in": sample}}, {"delivery_boy_id": 1}):
         due = schedule.due_on(list(db.orders.find({"customer_id": customer["_id"]})), day)
         done = db.deliveries.count_documents({"customer_id": customer["_id"], "date": day.isoformat()})
         if due:
@@ -123,10 +147,10 @@ def naive_overview(db, day):
     return progress
 
 
-def naive_demand(db, day):
+def naive_demand(db, day, sample):
     """The day's demand the old way: each customer's orders, one customer at a time."""
     totals = {}
-    for customer in db.customers.find({}, {"_id": 1}):
+    for customer in db.customers.find({"_id": {"$in": sample}}, {"_id": 1}):
         for _, quantities in schedule.due_on(list(db.orders.find({"customer_id": customer["_id"]})), day):
             for product_id, qty in quantities.items():
                 totals[product_id] = totals.get(product_id, 0) + qty
@@ -143,11 +167,11 @@ def naive_calendar(db, customer_id, month):
     return days
 
 
-def naive_billing(db, month, scratch):
+def naive_billing(db, month, sample, scratch):
     """The month's bills the old way: each customer's deliveries read alone, each bill inserted alone."""
     due_date = bill_builder.due_date_for(month, clock.today(), billing.DEFAULT_DUE_DAY)
     bills = 0
-    for customer in db.customers.find({}, {"_id": 1}):
+    for customer in db.customers.find({"_id": {"$in": sample}}, {"_id": 1}):
         delivered = [d for d in db.deliveries.find({"month": month, "customer_id": customer["_id"]},
                                                    bill_builder.DELIVERY_FIELDS) if d["amount_paise"] > 0]
         if delivered:
@@ -158,10 +182,10 @@ def naive_billing(db, month, scratch):
     return bills
 
 
-def naive_reconcile(db, month):
+def naive_reconcile(db, month, sample):
     """Delivered vs billed the old way: each customer's deliveries and bills, one customer at a time."""
     delivered = billed = 0
-    for customer in db.customers.find({}, {"_id": 1}):
+    for customer in db.customers.find({"_id": {"$in": sample}}, {"_id": 1}):
         for delivery in db.deliveries.find({"month": month, "customer_id": customer["_id"]}, {"lines": 1}):
             delivered += sum(1 for line in delivery["lines"] if line["delivered_qty"] > 0)
         for bill in db.bills.find({"month": month, "customer_id": customer["_id"]}, {"lines.delivery_id": 1}):
@@ -219,11 +243,15 @@ PARTS = ("pages", "confirm", "billing", "import")
 
 
 def measure(n, *, seed_number, before, parts=PARTS):
-    """{operation: figures} for a business of `n` customers (the `parts` of the table asked for)."""
+    """{operation: figures} for a business of `n` customers (the `parts` of the table asked for), on a server of
+    its own. The import alone needs no seeded business: it starts from an empty database."""
     rows = Rows(n)
     system = Actor.system("bench")
     with bench_app() as app:
         db = get_db()
+        if set(parts) == {"import"}:
+            measure_import(app, db, rows, n)
+            return dict(rows)
         started = time.perf_counter()
         made = seed(db, customers=n, seed=seed_number)
         delivered = seed_month(db, made)
@@ -231,23 +259,26 @@ def measure(n, *, seed_number, before, parts=PARTS):
                            "note": f"{n:,} customers, {made['subscriptions']:,} subscriptions, {len(made['boys'])} "
                                    f"boys, {delivered:,} deliveries in {BILLED_MONTH}"}
         day, big = made["day"], made["big_boy_id"]
+        uow.plan_version()  # the day plan's version, as any business that has run has it: a warm-up then keeps its plan
         old = {name: module_at(before, name) for name in ("rounds", "reconciliation")} if before else {}
+        sample = naive_sample(made["customers"])
 
         with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=6)):
             stops = rounds.round_view(big, day, actor=system)["stops"]
         if "pages" in parts:
-            measure_pages(app, db, rows, big, day, stops, system, old)
+            measure_pages(app, db, rows, big, day, stops, system, old, sample)
         if "confirm" in parts:
             measure_confirm(app, db, rows, day, system)
         if "billing" in parts:
-            measure_billing(app, db, rows, day, system, old)
+            measure_billing(app, db, rows, day, system, old, sample)
         if "import" in parts:
             measure_import(app, db, rows, n)
-    return rows
+    return dict(rows)
 
 
-def measure_pages(app, db, rows, big, day, stops, system, old):
-    """The pages' data: the round (and its floor), the staff overview, demand, a calendar, the dashboard."""
+def measure_pages(app, db, rows, big, day, stops, system, old, sample):
+    """The pages' data: the round (and its floor), the staff overview, demand, a calendar, the dashboard; the
+    overview's and demand's naive baselines over `sample` customers, scaled to all."""
     with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=6)):
         seconds, trips = page(app, lambda: rounds.round_view(big, day, actor=system))
         floor, _ = page(app, lambda: list(db.customers.find({"delivery_boy_id": big}).sort("stop", 1)))
@@ -259,12 +290,14 @@ def measure_pages(app, db, rows, big, day, stops, system, old):
             rows["round"] = dict(rows["round"], before=was)
 
         seconds, trips = page(app, lambda: rounds.day_overview(day, actor=system))
-        naive = once(app, lambda: naive_overview(get_db(), day))
-        rows["overview"] = {"seconds": seconds, "trips": trips, "naive": naive[1], "naive_trips": naive[2]}
+        naive = extrapolated(app, lambda: naive_overview(get_db(), day, sample), sample, rows.n)
+        rows["overview"] = {"seconds": seconds, "trips": trips, **naive}
+
+        rows["overview_changed"] = overview_after_a_change(app, db, day, stops[0]["customer"]["_id"], system)
 
         seconds, trips = page(app, lambda: demand.for_day(day, actor=system))
-        naive = once(app, lambda: naive_demand(get_db(), day))
-        rows["demand"] = {"seconds": seconds, "trips": trips, "naive": naive[1], "naive_trips": naive[2]}
+        naive = extrapolated(app, lambda: naive_demand(get_db(), day, sample), sample, rows.n)
+        rows["demand"] = {"seconds": seconds, "trips": trips, **naive}
 
         customer_id, month = stops[0]["customer"]["_id"], clock.month_of(day)
         seconds, trips = page(app, lambda: calendar.customer_calendar(customer_id, month, actor=system))
@@ -273,6 +306,20 @@ def measure_pages(app, db, rows, big, day, stops, system, old):
 
         seconds, trips = page(app, lambda: dashboard.staff_home(actor=system))
         rows["dashboard"] = {"seconds": seconds, "trips": trips, "note": "dashboard.staff_home"}
+
+
+def overview_after_a_change(app, db, day, customer_id, system):
+    """The staff day overview right after a customer's subscription changed (its quantity on a later day, through
+    the service), which moves the plan version: the median of RUNS, each after its own change; the change untimed."""
+    order = db.orders.find_one({"kind": "SUBSCRIPTION", "status": "ACTIVE", "customer_id": customer_id})
+    later, product_id = day + timedelta(days=2), order["items"][0]["product_id"]
+    times = []
+    for qty in range(2, 3 + RUNS):
+        orders.set_quantity(order["_id"], later, [{"product_id": product_id, "qty": qty}], actor=system)
+        _, seconds, trips = once(app, lambda: rounds.day_overview(day, actor=system))
+        times.append(seconds)
+    return {"seconds": statistics.median(times[1:]), "trips": trips,
+            "note": "after one customer's order changed: the kept plan brought up to date"}
 
 
 def measure_confirm(app, db, rows, day, system):
@@ -291,8 +338,9 @@ def measure_confirm(app, db, rows, day, system):
                            "note": f"{len(to_confirm)} stops, {trips / max(len(to_confirm), 1):.1f} round trips each"}
 
 
-def measure_billing(app, db, rows, day, system, old):
-    """The month's run beside its honest floor and its naive baseline; the re-run; reconciliation; the exports."""
+def measure_billing(app, db, rows, day, system, old, sample):
+    """The month's run beside its honest floor and its naive baseline; the re-run; reconciliation; the exports.
+    The naive baselines go over `sample` customers, scaled to all."""
     month = BILLED_MONTH
     with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=9)):
         read, read_seconds, _ = once(app, lambda: read_pass(db, month))
@@ -301,9 +349,9 @@ def measure_billing(app, db, rows, day, system, old):
         with PeakMemory() as memory:
             summary, seconds, trips = once(app, lambda: billing.run_month(month, actor=system))
         db.bills_naive.drop()
-        naive = once(app, lambda: naive_billing(get_db(), month, db.bills_naive))
+        naive = extrapolated(app, lambda: naive_billing(get_db(), month, sample, db.bills_naive), sample, rows.n)
         db.bills_naive.drop()
-        rows["billing"] = {"seconds": seconds, "trips": trips, "naive": naive[1], "naive_trips": naive[2],
+        rows["billing"] = {"seconds": seconds, "trips": trips, **naive,
                            "floor": read_seconds + insert_seconds, "memory": memory.megabytes,
                            "note": f"{summary['bills_issued']:,} bills, {summary['lines']:,} lines; floor = read "
                                    f"{read_seconds:.1f} s + bulk insert {insert_seconds:.1f} s"}
@@ -317,8 +365,8 @@ def measure_billing(app, db, rows, day, system, old):
             rows["rerun"] = dict(rows["rerun"], before=was)
         report, seconds, trips = once(app, lambda: reconciliation.reconcile(month))
         assert report["ok"], "the bench month does not reconcile"
-        naive = once(app, lambda: naive_reconcile(get_db(), month))
-        rows["reconcile"] = {"seconds": seconds, "trips": trips, "naive": naive[1], "naive_trips": naive[2],
+        naive = extrapolated(app, lambda: naive_reconcile(get_db(), month, sample), sample, rows.n)
+        rows["reconcile"] = {"seconds": seconds, "trips": trips, **naive,
                              "floor": read_seconds, "note": f"{report['delivered_lines']:,} lines; "
                                                              "floor = one raw read of the month's deliveries"}
         if old:
@@ -359,6 +407,7 @@ def measure_import(app, db, rows, n):
 # ---------------------------------------------------------------- the table
 
 LABELS = [("seeding", "seeding"), ("round", "one boy's round (page data)"), ("overview", "staff day overview"),
+          ("overview_changed", "staff day overview, after an order changed"),
           ("demand", "supplier demand"), ("calendar", "customer calendar"), ("confirm", "confirming 1,000 stops"),
           ("billing", "month's billing run"), ("rerun", "billing re-run (nothing new)"),
           ("reconcile", "reconciliation"), ("dashboard", "dashboard"), ("exports", "bills + lines CSV exports"),
@@ -370,7 +419,8 @@ def cell(row, key, unit="s"):
     value = row.get(key)
     if value is None:
         return "—"
-    return f"{value:.2f} {unit}" if unit == "s" else f"{value:,}"
+    about = "≈" if key.startswith("naive") and "naive_sample" in row else ""
+    return about + (f"{value:.2f} {unit}" if unit == "s" else f"{value:,}")
 
 
 def table(results):
@@ -395,6 +445,10 @@ def table(results):
         cells.append("—" if a.get("trips") is None or b.get("trips") is None else
                      f"{a['trips']} → {b['trips']}")
         lines.append("| " + " | ".join(cells) + " |")
+    samples = {row["naive_sample"] for rows in results.values() for row in rows.values() if "naive_sample" in row}
+    if samples:
+        lines.append(f"\n≈: naive, extrapolated from {', '.join(map(str, sorted(samples)))} customers spread over "
+                     "all of them (time and round trips × N / sample).")
     return "\n".join(lines)
 
 
@@ -436,6 +490,31 @@ def checks(results):
     return "\n".join(out)
 
 
+def jobs_of(sizes, parts):
+    """(n, parts) jobs, the longest first: per size the seeded business's parts, and the import on its own."""
+    jobs = []
+    for n in sorted(sizes, reverse=True):
+        seeded = tuple(part for part in parts if part != "import")
+        jobs += [(n, seeded)] if seeded else []
+        jobs += [(n, ("import",))] if "import" in parts else []
+    return jobs
+
+
+def cpu_seconds():
+    """CPU time of this process and of its ended children (a job's server is one), user and system."""
+    return sum(usage.ru_utime + usage.ru_stime
+               for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def run_job(job, seed_number, before, origin):
+    """measure() of one job in a worker process; (n, parts, rows, started, ended, CPU seconds of the job and its
+    server), times in seconds since `origin`."""
+    n, parts = job
+    started, cpu = time.time() - origin, cpu_seconds()
+    rows = measure(n, seed_number=seed_number, before=before, parts=parts)
+    return n, parts, rows, started, time.time() - origin, cpu_seconds() - cpu
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
@@ -444,14 +523,28 @@ def main():
                                          "month's mark) give the before figures")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
                         help="the parts of the table to measure (default: all)")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="jobs measured at a time, each on its own server (default 2: one per core)")
     args = parser.parse_args()
-    results = {}
-    for n in args.sizes:
-        started = time.perf_counter()
-        results[n] = measure(n, seed_number=args.seed, before=args.before, parts=args.parts)
-        print(f"N = {n:,} measured in {time.perf_counter() - started:.0f} s", flush=True)
+    results = {n: {} for n in args.sizes}
+    spans = []
+    origin = time.time()
+    # A fresh process per job: a job's peak memory is not hidden by what an earlier job left allocated.
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn"),
+                             max_tasks_per_child=1) as pool:
+        futures = [pool.submit(run_job, job, args.seed, args.before, origin)
+                   for job in jobs_of(args.sizes, args.parts)]
+        for future in as_completed(futures):
+            n, parts, rows, started, ended, cpu = future.result()
+            results[n].update(rows)
+            spans.append((started, ended, n, parts, cpu))
+            print(f"N = {n:,} {' '.join(parts)} measured from {started:.0f} s to {ended:.0f} s", flush=True)
     print(table(results))
     print(checks(results))
+    print(f"{args.jobs} job(s) at a time, each on its own server; done in {time.time() - origin:.0f} s:")
+    for started, ended, n, parts, cpu in sorted(spans):
+        print(f"  {started:5.0f}–{ended:5.0f} s  N = {n:,}: {', '.join(parts)} "
+              f"(CPU {cpu:.0f} s, its server's included)")
 
 
 if __name__ == "__main__":

@@ -133,20 +133,15 @@ def scratch_name(suffix):
     return f"earlybird_test_{WORKER}_{suffix}"
 
 
+_scratch_numbers = itertools.count(1)
+
+
 @pytest.fixture
 def empty_app(make_app):
-    """empty_app(suffix): an app on its own empty database (`scratch_name(suffix)`), dropped after the test."""
-    made = []
-
-    def build(suffix):
-        app = make_app(MONGO_DBNAME=scratch_name(suffix))
-        app.extensions["mongo"].drop_database(scratch_name(suffix))
-        made.append((app, scratch_name(suffix)))
-        return app
-
-    yield build
-    for app, name in made:
-        app.extensions["mongo"].drop_database(name)
+    """empty_app(suffix): an app on a database of its own never used before (its name in
+    `app.config["MONGO_DBNAME"]`). Left in place after the test: the session's server and its files go at the end,
+    and dropping a database that was just written waits for the server's checkpoint (over a minute)."""
+    return lambda suffix: make_app(MONGO_DBNAME=scratch_name(f"{suffix}_{next(_scratch_numbers)}"))
 
 
 @pytest.fixture(scope="session")

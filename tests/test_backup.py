@@ -15,13 +15,11 @@ from bson.raw_bson import RawBSONDocument
 from pymongo.errors import DuplicateKeyError
 
 from tests.billing_fixtures import AFTER_MONTH, APRIL, BEFORE_MONTH, MONTH
-from tests.conftest import scratch_name
 from tests.test_migrations import invoke
 from webapp import backup, clock, migrate
 from webapp.db import get_db
 from webapp.services import billing, links
 
-TARGET = scratch_name("restore")
 RAW = CodecOptions(document_class=RawBSONDocument)
 
 
@@ -33,7 +31,7 @@ def target_app(empty_app):
 
 @pytest.fixture
 def target_db(target_app):
-    return target_app.extensions["mongo"][TARGET]
+    return target_app.extensions["mongo"][target_app.config["MONGO_DBNAME"]]
 
 
 @pytest.fixture
@@ -118,7 +116,7 @@ def test_a_business_comes_back_identical(app, db, business, target_app, target_d
         {"lines.delivery_id": {"$exists": True}}
 
     entry = target_db.audit_log.find_one({"action": "backup.restore"})
-    assert entry["actor"]["id"] == "restore" and entry["entity_id"] == TARGET
+    assert entry["actor"]["id"] == "restore" and entry["entity_id"] == target_db.name
     assert entry["changes"]["archive"] == str(archive) and entry["changes"]["counts"]["bills"] == 2
     # Dates come back as dates, tz-aware through the app's client.
     restored_bill = target_db.bills.find_one({"_id": business.bill["_id"]})
@@ -142,7 +140,7 @@ def test_a_database_with_documents_is_refused_unless_replace(app, db, business, 
 
     refused = invoke(target_app, "restore", str(archive))
     assert refused.exit_code != 0
-    assert f"Database {TARGET} is not empty (customers hold documents)" in refused.output and "--replace" in refused.output
+    assert f"Database {target_db.name} is not empty (customers hold documents)" in refused.output and "--replace" in refused.output
     assert target_db.list_collection_names() == ["customers"] and target_db.customers.count_documents({}) == 1
 
     replaced = invoke(target_app, "restore", "--replace", str(archive))
@@ -265,5 +263,5 @@ def test_documents_a_unique_index_refuses_leave_the_database_empty(archive, targ
 
     tampered = rewrite(archive, tmp_path / "double.tar.gz", double_billed)
     result = refused(target_app, target_db, tampered, "Restoring bills failed")
-    assert "delivery_billed_once" in result.output and f"database {TARGET} is empty" in result.output
+    assert "delivery_billed_once" in result.output and f"database {target_db.name} is empty" in result.output
     assert target_db.list_collection_names() == []

@@ -506,3 +506,38 @@ def test_days_away_and_an_open_ended_pause_count_as_paused_in_the_summary(db, sy
     deliver(subscription, APRIL[:5])
     run(system)
     assert db.bills.find_one({"month": MONTH})["summary"]["days_paused"] == 3 + 3  # 10-12, 28-30
+
+
+def test_the_run_issues_each_batch_as_its_read_pass_reaches_it(db, system, monkeypatch, make_customer, milk,
+                                                               subscribe, deliver):
+    """Issue 17: the month's deliveries are not held for all customers before the first bill; each batch is issued
+    once the pass has read its customers, before it reads the next ones. A customer with only an adjustment (no
+    delivery) is billed in his place in customer order."""
+    asha, bala, chitra, dev = (make_customer(name=name) for name in ("Asha", "Bala", "Chitra", "Dev"))
+    for customer in (asha, chitra, dev):
+        deliver(subscribe(customer, milk), APRIL[:3])
+    with clock.frozen(AFTER_MONTH):
+        payments.add_adjustment(bala["_id"], 700, "Bottle not returned", actor=system)
+    events = []
+    reading, issuing = billing.groupby, billing._issue_bills
+
+    def read(cursor, key):
+        for customer_id, group in reading(cursor, key):
+            events.append(("read", customer_id))
+            yield customer_id, group
+
+    def issue(bills, guard_counts, **job):
+        events.append(("issue", [bill["customer_id"] for bill in bills]))
+        return issuing(bills, guard_counts, **job)
+
+    monkeypatch.setattr(billing, "ISSUE_BATCH", 2)
+    monkeypatch.setattr(billing, "groupby", read)
+    monkeypatch.setattr(billing, "_issue_bills", issue)
+    summary = run(system)
+    assert events == [("read", asha["_id"]), ("read", chitra["_id"]), ("issue", [asha["_id"], bala["_id"]]),
+                      ("read", dev["_id"]), ("issue", [chitra["_id"], dev["_id"]])]
+    assert (summary["customers_total"], summary["customers_done"], summary["bills_issued"]) == (4, 4, 4)
+    assert [bill["customer_id"] for bill in db.bills.find().sort("_id", 1)] == [
+        asha["_id"], bala["_id"], chitra["_id"], dev["_id"]]
+    assert bills_of(db, bala)[0]["total_paise"] == 700 and bills_of(db, asha)[0]["total_paise"] == 3 * 5000
+    assert db.billing_marks.find_one({"_id": MONTH})["billed"] == 9

@@ -3,12 +3,8 @@
 
 import pytest
 
-from tests.conftest import scratch_name
 from tests.test_migrations import invoke
 from webapp import migrate
-
-SCRATCH = scratch_name("cli")
-
 
 @pytest.fixture
 def cli_app(empty_app):
@@ -18,7 +14,7 @@ def cli_app(empty_app):
 
 @pytest.fixture
 def cli_db(cli_app):
-    return cli_app.extensions["mongo"][SCRATCH]
+    return cli_app.extensions["mongo"][cli_app.config["MONGO_DBNAME"]]
 
 
 @pytest.fixture

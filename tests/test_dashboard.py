@@ -36,16 +36,21 @@ def test_staff_summary_counts_from_the_tallies_and_the_day_plan(business, system
         assert dashboard.staff_summary(actor=system)["confirmed_today"] == 2
 
 
-def test_the_morning_page_walks_no_customers(business, system):
-    """Every customer figure from a kept tally: the only command on customers is the indexed count of those
-    without a route; nothing groups the audit log."""
+def test_the_morning_page_walks_no_customers_and_sums_no_bills(business, system):
+    """Every customer figure from a kept tally: the commands on customers are the indexed count of those without a
+    route and the names of the top overdue by _id; nothing groups the audit log. Every bill figure from the bill
+    tallies, the largest overdue balances too: no bill is read."""
     with clock.frozen(MAY_12):
         dashboard.staff_home(actor=system)  # the closed days' totals taken, the day's plan and statuses kept
         with listening() as commands:
             home = dashboard.staff_home(actor=system)
-    assert [command["pipeline"][0] for _, command in commands.on("customers")] == [
+    on_customers = commands.on("customers")
+    assert [command["pipeline"][0] for name, command in on_customers if name == "aggregate"] == [
         {"$match": {"status": {"$ne": "stopped"}, "delivery_boy_id": None}}]
+    assert [(command["filter"], command["projection"]) for name, command in on_customers if name != "aggregate"] == [
+        ({"_id": {"$in": [business.asha["_id"], business.bala["_id"]]}}, {"name": 1})]
     assert commands.on("audit_log") == []
+    assert commands.on("bills") == []
     assert home["summary"]["customers"] == 2 and sum(week["new"] for week in home["trends"]["weeks"]) == 2
 
 

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from webapp import clock
-from webapp.services import Actor, Forbidden, NotFound, billing, customers, data_health, payments, tallies
+from webapp.services import Actor, Forbidden, NotFound, bill_tallies, billing, customers, data_health, health_runs, \
+    payments, tallies, uow
 from tests.billing_fixtures import APRIL
 from tests.html_check import parse_problems
 
@@ -105,23 +106,28 @@ def test_customer_login_without_a_customer(healthy, db):
     green()
 
 
-def test_billed_line_whose_delivery_is_missing(healthy, db):
-    db.bills.insert_one({"_id": "BI-202604-9999", "customer_id": "CU-ghost", "month": "2026-04", "kind": "historical",
-                         "lines": [{"delivery_id": "DL-gone", "amount_paise": 100}], "adjustments": [],
-                         "total_paise": 100, "lines_paise": 100, "paid_paise": 100, "status": "PAID",
-                         "due_date": "2026-05-10"})
+def test_billed_line_whose_delivery_is_missing(healthy, db, system):
+    ghost = {"_id": "BI-202604-9999", "customer_id": "CU-ghost", "month": "2026-04", "kind": "historical",
+             "lines": [{"delivery_id": "DL-gone", "amount_paise": 100}], "adjustments": [], "total_paise": 100,
+             "lines_paise": 100, "paid_paise": 100, "status": "PAID", "due_date": "2026-05-10"}
+    db.bills.insert_one(ghost)
+    uow.run(system, lambda u: bill_tallies.bills_added(u, [ghost]))  # as issuing moves them
     red("billed-without-delivery")
     db.bills.delete_one({"_id": "BI-202604-9999"})
+    uow.run(system, lambda u: bill_tallies.bills_removed(u, [ghost]))
     green()
 
 
-def test_bill_whose_total_differs_from_its_lines(healthy, db):
+def test_bill_whose_total_differs_from_its_lines(healthy, db, system):
     bill = db.bills.find_one({"customer_id": healthy.asha["_id"]})
     db.bills.update_one({"_id": bill["_id"]}, {"$inc": {"total_paise": 1}})
+    bill_tallies.rebuild(actor=system)  # the tallies agree with the bills: only the bill is wrong
     red("bills-not-adding-up")
     db.bills.update_one({"_id": bill["_id"]}, {"$inc": {"total_paise": -1, "lines_paise": 5}})
+    bill_tallies.rebuild(actor=system)
     red("bills-not-adding-up")  # the stored lines total must agree too
     db.bills.update_one({"_id": bill["_id"]}, {"$inc": {"lines_paise": -5}})
+    bill_tallies.rebuild(actor=system)
     green()
 
 
@@ -135,11 +141,13 @@ def test_one_time_order_delivered_in_a_closed_month_and_not_billed(healthy, orde
     green()
 
 
-def test_payment_not_allocated(healthy, db):
+def test_payment_not_allocated(healthy, db, system):
     bill = db.bills.find_one({"customer_id": healthy.asha["_id"]})
     db.bills.update_one({"_id": bill["_id"]}, {"$set": {"paid_paise": 0, "status": "PENDING"}})
+    bill_tallies.rebuild(actor=system)  # the tallies agree with the bills: only the settling is wrong
     red("payments-not-allocated")
     db.bills.update_one({"_id": bill["_id"]}, {"$set": {"paid_paise": bill["paid_paise"], "status": bill["status"]}})
+    bill_tallies.rebuild(actor=system)
     green()
 
 
@@ -174,6 +182,7 @@ def test_health_pages_for_admin_and_support(healthy, db, client, login_as, role)
     db.orders.insert_one({"_id": "OR-x", "kind": "ONE_TIME", "customer_id": "CU-gone", "status": "PENDING"})
     login_as(role)
     with clock.frozen(MAY_12):
+        health_runs.run_now(actor=Actor.system("nightly"))  # the pages show the latest run
         page = client.get("/staff/health")
         partial = client.get("/staff/health", headers={"HX-Request": "true"})
         drill = client.get("/staff/health/orders-without-customer")
@@ -214,3 +223,27 @@ def test_customer_tallies_that_drifted_from_the_customers(healthy, db, system):
         "active: 1 on the morning page, 0 customers", "paused: 0 on the morning page, 1 customers"]
     tallies.rebuild(actor=system)  # the fix the check names
     green()
+
+
+def test_bill_tallies_that_drifted_from_the_bills(healthy, db, system):
+    """April's bill issued on 1 May (₹350, paid): a unit of work that moved the tallies without the bills."""
+    db[bill_tallies.MONTHS].update_one({"_id": "2026-05"}, {"$inc": {"bills": 1, "billed_paise": 500}})
+    db[bill_tallies.DUES].update_one({"_id": "2026-05-10"}, {"$inc": {"paise": 500, "bills": 1}}, upsert=True)
+    asha = healthy.asha["_id"]
+    db[bill_tallies.OWED].update_one({"_id": asha}, {"$inc": {"paise": 500, "dues.2026-05-10.paise": 500,
+                                                             "dues.2026-05-10.bills": 1}}, upsert=True)
+    red("bill-tallies-off")
+    with clock.frozen(MAY_12):
+        check = data_health.drill_down("bill-tallies-off", actor=Actor.system())
+    assert sorted(row["detail"] for row in check["rows"]) == [
+        "2026-05 billed_paise: 35500 on the morning page, 35000 in the bills",
+        "2026-05 bills: 2 on the morning page, 1 in the bills",
+        "due 2026-05-10 bills: 1 on the morning page, 0 in the bills",
+        "due 2026-05-10 paise: 500 on the morning page, 0 in the bills",
+        f"due {asha} 2026-05-10 bills: 1 on the morning page, 0 in the bills",
+        f"due {asha} 2026-05-10 paise: 500 on the morning page, 0 in the bills",
+        f"due {asha} in all: 500 on the morning page, 0 in the bills"]
+    assert bill_tallies.rebuild(actor=system) == 0
+    green()
+    db.bills.delete_one({"customer_id": healthy.asha["_id"]})  # a bill gone without moving them
+    assert counts()["bill-tallies-off"] == 3  # May's amount and count, April's lines

@@ -7,11 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.conftest import scratch_name
 from webapp import migrate
-
-SCRATCH = scratch_name("migrations")
-
 
 @pytest.fixture
 def scratch_app(empty_app):
@@ -21,7 +17,7 @@ def scratch_app(empty_app):
 
 @pytest.fixture
 def scratch_db(scratch_app):
-    return scratch_app.extensions["mongo"][SCRATCH]
+    return scratch_app.extensions["mongo"][scratch_app.config["MONGO_DBNAME"]]
 
 
 def invoke(app, *args, input=None):
@@ -156,6 +152,33 @@ def test_0012_takes_the_customer_tallies_from_the_data_and_down_removes_them(scr
     backfill.down(scratch_db)
     assert scratch_db.counters.find_one({"_id": "customers_by_status"}) is None
     assert "customer_days" not in scratch_db.list_collection_names()
+
+
+def test_0014_takes_the_bill_tallies_from_the_bills_and_down_removes_them(scratch_db):
+    tallies = {m.name: m for m in migrate.available()}["0014_bill_tallies"].load()
+    first_of_may = datetime(2026, 4, 30, 20, 0, tzinfo=timezone.utc)  # 1 May, 01:30 in Kolkata
+    scratch_db.bills.insert_many([
+        {"_id": "BI-1", "month": "2026-04", "issued_at": first_of_may, "total_paise": 170_000, "lines_paise": 170_000,
+         "paid_paise": 0, "status": "PENDING", "customer_id": "CU-1", "due_date": "2026-05-10"},
+        {"_id": "BI-2", "month": "2026-04", "issued_at": first_of_may, "total_paise": 100_000, "lines_paise": 90_000,
+         "paid_paise": 30_000, "status": "PARTIAL", "customer_id": "CU-2", "due_date": "2026-05-10"},
+        {"_id": "BI-3", "month": "2026-04", "issued_at": first_of_may, "total_paise": -5_000, "lines_paise": 0,
+         "paid_paise": 0, "status": "PAID"},
+        {"_id": "BI-4", "month": "2026-03", "issued_at": datetime(2026, 4, 1, 2, 0, tzinfo=timezone.utc),
+         "total_paise": 8_000, "lines_paise": 8_000, "paid_paise": 8_000, "status": "PAID"}])
+    scratch_db.bill_months.insert_one({"_id": "2025-12", "bills": 3})  # drifted: goes
+    tallies.up(scratch_db)
+    assert list(scratch_db.bill_months.find().sort("_id", 1)) == [
+        {"_id": "2026-03", "billed_paise": 0, "bills": 0, "lines_paise": 8_000},
+        {"_id": "2026-04", "billed_paise": 8_000, "bills": 1, "lines_paise": 260_000},
+        {"_id": "2026-05", "billed_paise": 265_000, "bills": 3, "lines_paise": 0}]
+    assert list(scratch_db.bill_dues.find()) == [{"_id": "2026-05-10", "paise": 240_000, "bills": 2}]
+    assert list(scratch_db.customer_dues.find().sort("_id", 1)) == [
+        {"_id": "CU-1", "paise": 170_000, "dues": {"2026-05-10": {"paise": 170_000, "bills": 1}}},
+        {"_id": "CU-2", "paise": 70_000, "dues": {"2026-05-10": {"paise": 70_000, "bills": 1}}}]
+    assert "paise_desc" in scratch_db.customer_dues.index_information()
+    tallies.down(scratch_db)
+    assert not {"bill_months", "bill_dues", "customer_dues"} & set(scratch_db.list_collection_names())
 
 
 def test_0011_copies_each_customers_round_onto_his_orders_and_down_removes_it(scratch_db):

@@ -16,8 +16,9 @@ from webapp import clock
 from webapp.services import bill_queries, billing, calendar, customers, dashboard, deliveries, demand, payments, \
     reconciliation, rounds
 
-# Collections whose size does not follow the business (a catalogue, ID counters, one mark per month, the schema).
-FIXED_SIZE = {"products", "counters", "migrations", "billing_marks"}
+# Collections whose size does not follow the business (a catalogue, ID counters, a document or two per month, the
+# schema).
+FIXED_SIZE = {"products", "counters", "migrations", "billing_marks", "bill_months", "bill_dues"}
 # Reads of a whole collection that the service asks for on purpose, each with its reason; any other scan fails.
 WHOLE_READS = {
     ("customers", "find"): "day_plan.build: every customer's delivery boy, for all rounds at once",
@@ -28,12 +29,8 @@ WHOLE_READS = {
 # Scans in modules owned elsewhere, each with the change that ends it (bench/README.md); a new scan fails.
 # Keyed by collection and the filter's fields.
 KNOWN_SCANS = {
-    ("orders", ("customer_id", "kind", "start_date", "status")):
-        "calendar: ask {customer_id, kind: SUBSCRIPTION} (index customer_kind_status), dates and status in Python",
     ("customers", ("delivery_boy_id", "status")):
         "dashboard.staff_summary: count {delivery_boy_id: None} (index route) less the stopped ones without a route",
-    ("bills", ("due_date", "status")):
-        "dashboard.staff_summary: one count per unpaid status, {status: PENDING|PARTIAL, due_date: {$lt}} (status_due)",
     ("customers", ("$or",)): "customers.list_customers: a search inside names reads every name (no index can)",
 }
 QUERY_COMMANDS = {"find", "aggregate", "count", "distinct"}

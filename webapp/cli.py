@@ -12,7 +12,7 @@ from webapp import backup, demo
 from webapp import migrate as migrations
 from webapp.db import get_db, stop_embedded_server
 from webapp.legacy import commands as legacy_commands
-from webapp.services import Actor, ServiceError, accounts, billing, bottles, data_health
+from webapp.services import Actor, Conflict, ServiceError, accounts, billing, bottles, health_runs
 
 
 def init_app(app):
@@ -125,8 +125,17 @@ def reconcile_command(month):
 @click.command("health-check")
 @with_appcontext
 def health_check_command():
-    """The data health checks (counts that must be zero), one line each; exits with status 1 when any is not zero."""
-    checks = data_health.run_checks(actor=Actor.system("cli"))
+    """The data health checks (counts that must be zero), one line each, kept as the health page's latest run; exits
+    with status 1 when any is not zero, 2 when a run was already on or the checks failed."""
+    try:
+        run = health_runs.run_now(actor=Actor.system("cli"))
+    except Conflict as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(2) from None
+    if run["error"]:
+        click.echo(f"The checks failed: {run['error']}", err=True)
+        raise SystemExit(2)
+    checks = run["results"]
     for check in checks:
         click.echo(f"{'OK ' if check['count'] == 0 else 'BAD'} {check['count']:>6}  {check['label']}")
     if any(check["count"] for check in checks):

@@ -8,7 +8,7 @@ import pytest
 from tests.browser.conftest import VIEWPORTS, sign_in
 from tests.dashboard_fixtures import MAY_12, business  # noqa: F401  (fixtures)
 from webapp import clock
-from webapp.services import data_health
+from webapp.services import Actor, data_health, health_runs
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +29,7 @@ def test_the_morning_page_reads_at_a_glance(business, live_server, new_page, mak
     page.on("console", lambda message: refused.append(message.text)
             if "Content Security Policy" in message.text else None)
     with clock.frozen(MAY_12):
+        health_runs.run_now(actor=Actor.system("nightly"))  # the morning page shows the night's run
         sign_in(page, live_server, admin["email"], "correct-horse-1")
         page.goto(f"{live_server}/staff/")
         page.wait_for_selector("#health-summary .health-checks")  # loaded by htmx after the page
@@ -50,3 +51,19 @@ def test_the_morning_page_reads_at_a_glance(business, live_server, new_page, mak
     assert width == VIEWPORTS[viewport]["viewport"]["width"] * scale
     assert height >= VIEWPORTS[viewport]["viewport"]["height"] * scale  # the whole page, longer than one screen
     assert refused == []
+
+
+def test_the_owner_checks_the_data_again_from_the_morning_page(business, live_server, new_page, make_user, db):
+    admin = make_user("admin", password="correct-horse-1")
+    page = new_page("desktop")
+    with clock.frozen(MAY_12):
+        sign_in(page, live_server, admin["email"], "correct-horse-1")
+        page.goto(f"{live_server}/staff/")
+        page.wait_for_selector("#health-summary #health-run")
+        assert "Not checked yet" in page.locator("#health-summary").inner_text()
+        page.locator("#health-summary button", has_text="Check now").click()
+        page.wait_for_url(f"{live_server}/staff/health")
+        # The run goes on in the background; the page asks again every few seconds until it is done.
+        page.wait_for_selector("#health-run[data-running=no] .health-checks", timeout=20_000)
+        assert page.locator(".health-ok").count() == len(data_health.CHECKS)
+    assert db.jobs.find_one({"kind": health_runs.KIND})["status"] == "done"

@@ -17,7 +17,7 @@ from webapp import clock, observability
 from webapp.db import get_db
 from webapp.legacy import billing, deliveries, orders, people, reader
 from webapp.legacy.report import Report
-from webapp.services import Actor, ids, tallies, uow
+from webapp.services import Actor, bill_tallies, ids, tallies, uow
 from webapp.services.bill_builder import DELIVERY_FIELDS
 
 BATCH = 1000  # documents per unit of work
@@ -161,6 +161,7 @@ def _insert_bills(bills_by_month, payments, summary):
                 numbers = ids.new_bill_ids(u, month, len(batch))  # first: see ids.new_bill_ids
                 numbered = [dict(bill, _id=number) for bill, number in zip(batch, numbers)]
                 u.db.bills.insert_many(numbered)
+                bill_tallies.bills_added(u, numbered)
                 settled = [p for bill in batch for p in payments_of[bill["legacy_id"]]]
                 if settled:
                     u.db.payments.insert_many(settled)
@@ -240,6 +241,9 @@ def undo():
                 if collection == "customers":
                     tallies.customers_removed(u, list(u.db.customers.find({"_id": {"$in": batch}, **query},
                                                                           {"status": 1, "created_at": 1})))
+                elif collection == "bills":
+                    bill_tallies.bills_removed(u, list(u.db.bills.find({"_id": {"$in": batch}, **query},
+                                                                       bill_tallies.BILL_FIELDS)))
                 gone = u.db[collection].delete_many({"_id": {"$in": batch}, **query}).deleted_count
                 u.record("legacy.undo", collection, None, f"Undid the legacy import: {gone} {collection} removed",
                          changes={"count": gone})

@@ -6,7 +6,9 @@ lines.delivery_id}) refuses a second bill naming the same delivery, so issuing a
 and billing never writes to deliveries. A customer's first bill of a month is `regular` (unique per
 customer and month); later ones for late deliveries are `supplementary`. Bills are issued in batches,
 each batch one unit of work: bill numbers (taken inside it, so a batch that fails consumes none), the
-customers' billing guards, the bills, their adjustments, the job's progress and an audit entry.
+customers' billing guards, the bills, their adjustments, the job's progress and an audit entry. The run reads the
+month's deliveries once, in customer order, and issues each batch as soon as that pass has read its customers: it
+holds one batch of deliveries at a time, however many customers there are.
 
 A complete run leaves the month's mark (`billing_marks`: the guard counts it noted, the latest legacy import,
 the number of bills and payments, the deliveries it read and how many are billed). Running the month again with
@@ -24,6 +26,7 @@ Building a bill is bill_builder (pure); payments, queries and reconciliation hav
 import threading
 import time
 from collections import defaultdict
+from functools import partial
 from itertools import groupby
 
 from flask import current_app
@@ -31,7 +34,8 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from webapp import clock, observability
 from webapp.db import get_db
-from webapp.services import Conflict, NotFound, ValidationError, billing_jobs, guards, ids, payments, uow, validate
+from webapp.services import (Conflict, NotFound, ValidationError, bill_tallies, billing_jobs, guards, ids, payments,
+                             uow, validate)
 from webapp.services.bill_builder import DELIVERY_FIELDS, assemble_bill, due_date_for, previous_month
 from webapp.services.payments import record_payment
 from webapp.services.reconciliation import reconcile
@@ -178,6 +182,7 @@ def _issue_bills(bills, guard_counts, *, actor, job_id=None, tally=None):
         if not guards.hold_for_billing(u, [bill["customer_id"] for bill in numbered], month, guard_counts):
             raise DeliveryChanged()
         u.db.bills.insert_many(numbered)
+        bill_tallies.bills_added(u, numbered)
         for bill in numbered:
             for adjustment in bill["adjustments"]:
                 taken = u.db.adjustments.update_one({"_id": adjustment["adjustment_id"], "bill_id": None},
@@ -256,33 +261,42 @@ def run_month(month, *, actor, job_id=None):
             uow.run(actor, lambda u: billing_jobs.beat(u, job_id))
             last_beat = time.perf_counter()
 
-    # One pass over the month's deliveries, in customer order (index month_customer).
-    deliveries_by_customer = {}
-    not_delivered = defaultdict(set)
-    already_billed = read = 0
-    cursor = db.deliveries.find({"month": month}, DELIVERY_FIELDS, batch_size=5000).sort("customer_id", 1)
-    for customer_id, group in groupby(cursor, key=lambda d: d["customer_id"]):
-        beat_now_and_then()
-        unbilled = []
-        for delivery in group:
-            read += 1
-            if (delivery.get("amount_paise") or 0) <= 0:
-                not_delivered[customer_id].add(delivery["date"])
-            elif delivery["_id"] in billed:
-                already_billed += 1
-            else:
-                unbilled.append(delivery)
-        if unbilled:
-            deliveries_by_customer[customer_id] = unbilled
-    if job_id:  # and one as the read pass ends; from here every batch beats with its progress
-        uow.run(actor, lambda u: billing_jobs.beat(u, job_id))
-        last_beat = time.perf_counter()
+    # Customers who may have a bill without a delivery read: an adjustment waiting, or a balance to carry.
+    others = set(adjustments_by_customer) | {c for c, balance in balances.items() if balance and c not in regular}
+    read = already_billed = unbilled_read = 0
 
-    to_bill = set(deliveries_by_customer) | set(adjustments_by_customer)
-    to_bill |= {c for c, balance in balances.items() if balance and c not in regular}
-    customers = sorted(to_bill)
+    def customers_to_bill():
+        """(customer_id, his unbilled deliveries, the days he was not delivered) of every customer who may have a
+        bill, in customer order: one pass over the month's deliveries (index month_customer) yielding each
+        customer's group as it is reached, the others merged in between; only one group is held at a time."""
+        nonlocal read, already_billed, unbilled_read
+        waiting = iter(sorted(others))
+        other = next(waiting, None)
+        cursor = db.deliveries.find({"month": month}, DELIVERY_FIELDS, batch_size=5000).sort("customer_id", 1)
+        for customer_id, group in groupby(cursor, key=lambda d: d["customer_id"]):
+            while other is not None and other < customer_id:
+                yield other, [], ()
+                other = next(waiting, None)
+            beat_now_and_then()
+            unbilled, not_delivered = [], set()
+            for delivery in group:
+                read += 1
+                if (delivery.get("amount_paise") or 0) <= 0:
+                    not_delivered.add(delivery["date"])
+                elif delivery["_id"] in billed:
+                    already_billed += 1
+                else:
+                    unbilled.append(delivery)
+            unbilled_read += len(unbilled)
+            if unbilled or customer_id == other:
+                yield customer_id, unbilled, not_delivered
+            if customer_id == other:
+                other = next(waiting, None)
+        while other is not None:
+            yield other, [], ()
+            other = next(waiting, None)
 
-    def bill_for(customer_id, deliveries, adjustments, has_regular):
+    def bill_for(customer_id, deliveries, adjustments, has_regular, not_delivered_days=()):
         balance = balances.get(customer_id, 0)
         if not deliveries and not adjustments and (has_regular or not balance):
             return None
@@ -290,52 +304,60 @@ def run_month(month, *, actor, job_id=None):
         return assemble_bill(
             customer_id, month, "supplementary" if has_regular else "regular", deliveries,
             issued_at=clock.now(), due_date=due_date, adjustments=adjustments, previous_balance=balance,
-            credit=-balance, run_id=run_id, not_delivered_days=not_delivered.get(customer_id, ()),
+            credit=-balance, run_id=run_id, not_delivered_days=not_delivered_days,
             paused_days=paused, skipped_days=skipped, previous_total=previous_totals.get(customer_id),
         )
 
     def issue(batch, tally):
         """Issue a batch in one unit of work; returns the tally after it."""
-        bills = [bill for _, bill in batch]
+        nonlocal last_beat
+        bills = [bill for _, bill, _, _ in batch]
         try:
             _issue_bills(bills, guard_counts, actor=actor, job_id=job_id, tally=tally)
+            last_beat = time.perf_counter()  # the batch's progress was its heartbeat
             return _counted(tally, bills)
         except (DuplicateKeyError, BulkWriteError, AdjustmentTaken, DeliveryChanged):
             # A concurrent run billed some of these first, or a delivery was written since it was read:
             # issue them one by one, each rebuilt from what is there now.
-            for customer_id, _ in batch:
-                bill = _issue_with_retry(bill_for, customer_id, deliveries_by_customer.get(customer_id, []),
-                                         adjustments_by_customer.get(customer_id, []), billed, customer_id in regular,
-                                         guard_counts, actor=actor, job_id=job_id, tally=tally)
+            for customer_id, _, deliveries, not_delivered in batch:
+                bill = _issue_with_retry(partial(bill_for, not_delivered_days=not_delivered), customer_id,
+                                         deliveries, adjustments_by_customer.get(customer_id, []), billed,
+                                         customer_id in regular, guard_counts, actor=actor, job_id=job_id,
+                                         tally=tally)
                 if bill is not None:
                     tally = _counted(tally, [bill])
             return tally
 
-    tally = {"customers_total": len(customers), "customers_done": 0, "bills_issued": 0, "amount_paise": 0,
-             "lines": 0, "supplementary": 0}
-    batch = []  # (customer_id, bill) issued together in one unit of work
+    # Until the pass ends, the total is what was known before it: customers with a delivery written this month
+    # and no regular bill yet, and the others.
+    expected = len((set(guard_counts) - regular) | others)
+    tally = {"customers_total": expected, "customers_done": 0, "bills_issued": 0, "amount_paise": 0, "lines": 0,
+             "supplementary": 0}
+    batch = []  # (customer_id, bill, his deliveries, the days he was not delivered) issued in one unit of work
     try:
-        for done, customer_id in enumerate(customers, start=1):
-            bill = bill_for(customer_id, deliveries_by_customer.get(customer_id, []),
-                            adjustments_by_customer.get(customer_id, []), customer_id in regular)
+        for customer_id, deliveries, not_delivered in customers_to_bill():
+            done = tally["customers_done"] + 1
+            tally = dict(tally, customers_done=done, customers_total=max(expected, done))
+            bill = bill_for(customer_id, deliveries, adjustments_by_customer.get(customer_id, []),
+                            customer_id in regular, not_delivered)
             if bill is not None:
-                batch.append((customer_id, bill))
+                batch.append((customer_id, bill, deliveries, not_delivered))
             else:
                 beat_now_and_then()  # a long stretch of customers with nothing to bill issues no batch
-            if len(batch) >= ISSUE_BATCH or done == len(customers):
-                tally = dict(tally, customers_done=done)
-                if batch:
-                    tally = issue(batch, tally)
+            if len(batch) >= ISSUE_BATCH:
+                tally = issue(batch, tally)
                 batch = []
+        tally = dict(tally, customers_total=tally["customers_done"])
+        if batch:
+            tally = issue(batch, tally)
     except Exception as error:
         if job_id:
             message = str(error) or type(error).__name__
             uow.run(actor, lambda u: billing_jobs.finish(u, job_id, tally, error=message))
         raise
     # Every delivered delivery read is now on a bill (this run's or a concurrent one's): the month's mark.
-    billed_now = already_billed + sum(len(group) for group in deliveries_by_customer.values())
-    mark = dict(noted, bills=noted["bills"] + tally["bills_issued"], deliveries=read, billed=billed_now,
-                run_id=run_id, at=clock.now())
+    mark = dict(noted, bills=noted["bills"] + tally["bills_issued"], deliveries=read,
+                billed=already_billed + unbilled_read, run_id=run_id, at=clock.now())
     return _finish_run(month, run_id, tally, started, already_billed=already_billed, actor=actor, job_id=job_id,
                        mark=mark)
 

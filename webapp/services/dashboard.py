@@ -1,13 +1,15 @@
 """What each home page shows first: what needs attention today; for the owner, the morning page (today's rounds,
 the month's money, trends). Every figure is an aggregation, an indexed count or a kept tally, never a loop over all
-documents here; customers per status from their tallies (`tallies`: counting them walks every customer), today's
-delivery records from the day's statuses `day_plan` keeps. Reads only, apart from the kept daily totals `trends`
-takes once per closed day."""
+documents here; customers per status from their tallies (`tallies`: counting them walks every customer), the
+month's bills and what they wait for from the bill tallies (`bill_tallies`: a sum over bills reads whole bills),
+today's delivery records from the day's statuses `day_plan` keeps. Reads only, apart from the kept daily totals
+`trends` takes once per closed day."""
 from datetime import timedelta
 
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import STAFF_ROLES, NotFound, catalog, day_plan, payments, rounds, tallies, trends, uow
+from webapp.services import STAFF_ROLES, NotFound, bill_tallies, catalog, day_plan, payments, rounds, tallies, trends, \
+    uow
 from webapp.services.late_requests import FOR_THE_DOOR
 
 OWNER_ROLES = ("admin",)
@@ -28,7 +30,7 @@ def staff_summary(*, actor):
         "confirmed_today": len(day_plan.statuses(day, uow.plan_version())),
         "pause_requests": db.pause_requests.count_documents({"status": "PENDING"}),
         "late_requests": db.change_requests.count_documents({"status": "OPEN", "date": {"$gte": today}}),
-        "overdue_bills": db.bills.count_documents({"status": {"$ne": "PAID"}, "due_date": {"$lt": today}}),
+        "overdue_bills": bill_tallies.overdue(today)["bills"],
     }
 
 
@@ -80,10 +82,12 @@ def money(today, days=None):
     "billed", "bills", "collected", "payments", "outstanding", "unbilled", "unbilled_since", "overdue": [{customer_id,
     name, owed_paise, bills}], "overdue_total"}.
 
-    Delivered value from the daily totals; billed = bills issued this month; collected = payments received this
-    month; outstanding = what every issued bill still waits for; unbilled = delivered since the first of the month
-    UNBILLED_MONTHS before this one minus the lines billed for those months (a bill names deliveries of its own
-    month only, at their recorded amounts). `days`: `trends.history(today)` when the caller has read it already."""
+    Delivered value from the daily totals; billed = bills issued this month, outstanding = what every issued bill
+    still waits for, overdue = what the bills due before today wait for and the customers owing most on them, all
+    from the bill tallies; collected = payments received this month; unbilled = delivered since the first of the
+    month UNBILLED_MONTHS before this one minus the lines billed for those months (the bill tallies; a bill names
+    deliveries of its own month only, at their recorded amounts). `days`: `trends.history(today)` when the caller
+    has read it already."""
     db = get_db()
     month = clock.month_of(today)
     first = today.replace(day=1)
@@ -93,34 +97,24 @@ def money(today, days=None):
     delivered = {"subscription": sum(d["subscription_paise"] for d in this_month),
                  "one_time": sum(d["one_time_paise"] for d in this_month)}
     delivered["total"] = delivered["subscription"] + delivered["one_time"]
-    billed = _sum(db.bills, {"issued_at": {"$gte": clock.local_datetime(first, 0)}}, "$total_paise")
+    bill_months = bill_tallies.months(clock.month_of(since))
+    billed = [kept for bill_month, kept in bill_months.items() if bill_month >= month]
     collected = _sum(db.payments, {"received_on": {"$gte": first.isoformat(), "$lte": today.isoformat()}},
                      "$amount_paise")
-    outstanding = _sum(db.bills, {"status": {"$ne": "PAID"}, "total_paise": {"$gt": 0}},
-                       {"$subtract": ["$total_paise", "$paid_paise"]})
-    billed_lines = _sum(db.bills, {"month": {"$gte": clock.month_of(since)}}, "$lines_paise")
     delivered_since = sum(d["subscription_paise"] + d["one_time_paise"] for d in days if d["day"] >= since)
-    overdue = list(db.bills.aggregate([
-        {"$match": {"status": {"$ne": "PAID"}, "due_date": {"$lt": today.isoformat()}, "total_paise": {"$gt": 0}}},
-        {"$group": {"_id": "$customer_id", "owed_paise": {"$sum": {"$subtract": ["$total_paise", "$paid_paise"]}},
-                    "bills": {"$sum": 1}}},
-        {"$sort": {"owed_paise": -1, "_id": 1}},
-        {"$limit": TOP_OVERDUE},
-        {"$lookup": {"from": "customers", "localField": "_id", "foreignField": "_id", "as": "customer",
-                     "pipeline": [{"$project": {"name": 1}}]}},
-    ]))
-    overdue_total = _sum(db.bills, {"status": {"$ne": "PAID"}, "due_date": {"$lt": today.isoformat()},
-                                    "total_paise": {"$gt": 0}},
-                         {"$subtract": ["$total_paise", "$paid_paise"]})
+    top = bill_tallies.largest_overdue(today.isoformat(), TOP_OVERDUE)
+    names = {customer["_id"]: customer["name"] for customer in (
+        db.customers.find({"_id": {"$in": [customer_id for customer_id, _, _ in top]}}, {"name": 1}) if top else ())}
     return {
         "month": month, "delivered": delivered,
-        "billed": billed.get("sum", 0), "bills": billed.get("count", 0),
+        "billed": sum(kept["billed_paise"] for kept in billed), "bills": sum(kept["bills"] for kept in billed),
         "collected": collected.get("sum", 0), "payments": collected.get("count", 0),
-        "outstanding": outstanding.get("sum", 0),
-        "unbilled": max(delivered_since - billed_lines.get("sum", 0), 0), "unbilled_since": since,
-        "overdue": [{"customer_id": row["_id"], "name": row["customer"][0]["name"] if row["customer"] else row["_id"],
-                     "owed_paise": row["owed_paise"], "bills": row["bills"]} for row in overdue],
-        "overdue_total": overdue_total.get("sum", 0),
+        "outstanding": bill_tallies.outstanding(),
+        "unbilled": max(delivered_since - sum(kept["lines_paise"] for kept in bill_months.values()), 0),
+        "unbilled_since": since,
+        "overdue": [{"customer_id": customer_id, "name": names.get(customer_id, customer_id), "owed_paise": owing,
+                     "bills": bills} for customer_id, owing, bills in top],
+        "overdue_total": bill_tallies.overdue(today.isoformat())["paise"],
     }
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from webapp import clock
 from webapp.db import get_db
-from webapp.services import NotFound, tallies
+from webapp.services import NotFound, bill_tallies, tallies
 
 HEALTH_ROLES = ("admin", "support")
 DRILL_DOWN_LIMIT = 200
@@ -178,6 +178,61 @@ def _customer_tallies_off(today):
     ]
 
 
+def _as_rows(fields):
+    """Stages turning each document into rows {_id: key, <value>: amount}, one per (key, amount) of `fields`, rows
+    without a key dropped."""
+    return [{"$project": {"_id": 0, "row": fields}}, {"$unwind": "$row"}, {"$replaceRoot": {"newRoot": "$row"}},
+            {"$match": {"_id": {"$ne": None}}}]
+
+
+def _bill_tallies_off(today):
+    """Bill tallies (`bill_tallies`) that differ from the bills: per month what was billed, how many bills and
+    their lines; per due date and per customer and due date what the bills wait for and how many wait. A write that
+    changed bills without moving the tallies."""
+    issue_month = {"$cond": [{"$eq": [{"$ifNull": ["$issued_at", None]}, None]}, None, {"$dateToString": {
+        "format": "%Y-%m", "date": "$issued_at", "timezone": str(clock.business_tz())}}]}
+    waiting = {"$cond": [{"$and": [{"$gt": ["$total_paise", 0]}, {"$ne": ["$status", "PAID"]}]},
+                         {"$subtract": ["$total_paise", "$paid_paise"]}, 0]}
+    waits = {"$cond": [{"$gt": [waiting, 0]}, 1, 0]}
+
+    def key(month, field):
+        return {"$cond": [{"$eq": [{"$ifNull": [month, None]}, None]}, None, {"$concat": [month, " ", field]}]}
+
+    def due_key(*parts):
+        return {"$concat": ["due ", *parts]}
+
+    by_customer = due_key("$customer_id", " ", "$due_date", " ")
+    return [
+        *_as_rows([{"_id": key(issue_month, "billed_paise"), "counted": "$total_paise"},
+                   {"_id": key(issue_month, "bills"), "counted": 1},
+                   {"_id": key("$month", "lines_paise"), "counted": {"$ifNull": ["$lines_paise", 0]}},
+                   {"_id": due_key("$due_date", " paise"), "counted": waiting},
+                   {"_id": due_key("$due_date", " bills"), "counted": waits},
+                   {"_id": {"$concat": [by_customer, "paise"]}, "counted": waiting},
+                   {"_id": {"$concat": [by_customer, "bills"]}, "counted": waits},
+                   {"_id": due_key("$customer_id", " in all"), "counted": waiting}]),
+        {"$unionWith": {"coll": bill_tallies.MONTHS, "pipeline": _as_rows(
+            [{"_id": {"$concat": ["$_id", f" {field}"]}, "kept": {"$ifNull": [f"${field}", 0]}}
+             for field in bill_tallies.MONTH_FIELDS])}},
+        {"$unionWith": {"coll": bill_tallies.DUES, "pipeline": _as_rows(
+            [{"_id": due_key("$_id", " paise"), "kept": "$paise"},
+             {"_id": due_key("$_id", " bills"), "kept": "$bills"}])}},
+        {"$unionWith": {"coll": bill_tallies.OWED, "pipeline": [
+            {"$project": {"paise": 1, "due": {"$objectToArray": "$dues"}}},
+            {"$project": {"row": {"$concatArrays": [
+                [{"_id": due_key("$_id", " in all"), "kept": "$paise"}],
+                {"$map": {"input": "$due", "in": {"_id": due_key("$_id", " ", "$$this.k", " paise"),
+                                                  "kept": "$$this.v.paise"}}},
+                {"$map": {"input": "$due", "in": {"_id": due_key("$_id", " ", "$$this.k", " bills"),
+                                                  "kept": "$$this.v.bills"}}}]}}},
+            {"$unwind": "$row"}, {"$replaceRoot": {"newRoot": "$row"}}]}},
+        {"$group": {"_id": "$_id", "counted": {"$sum": "$counted"}, "kept": {"$sum": "$kept"}}},
+        {"$match": {"$expr": {"$ne": ["$counted", "$kept"]}}},
+        {"$project": {"detail": {"$concat": ["$_id", ": ", {"$toString": "$kept"}, " on the morning page, ",
+                                             {"$toString": "$counted"}, " in the bills"]}}},
+    ]
+
+
 CHECKS = (
     Check("deliveries-without-order", "Deliveries without a valid order", "deliveries",
           "Look at the customer's orders and correct the delivery.", "customer", _deliveries_without_order),
@@ -202,6 +257,9 @@ CHECKS = (
     Check("customer-tallies-off", "Customer counts on the morning page that differ from the customers", "customers",
           "Take the tallies again (tallies.rebuild) and find the write that changed customers without them.", "none",
           _customer_tallies_off),
+    Check("bill-tallies-off", "Bill sums on the morning page that differ from the bills", "bills",
+          "Take the tallies again (bill_tallies.rebuild) and find the write that changed bills without them.", "none",
+          _bill_tallies_off),
 )
 BY_KEY = {check.key: check for check in CHECKS}
 

@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 from webapp import clock
 from webapp.db import get_db
 from webapp.presentation import format_rupees
-from webapp.services import Conflict, NotFound, ValidationError, business_profile, ids, uow, validate
+from webapp.services import Conflict, NotFound, ValidationError, bill_tallies, business_profile, ids, uow, validate
 from webapp.services.bill_builder import paid_status
 
 MONEY_ROLES = ("admin", "support")
@@ -23,17 +23,21 @@ MAX_AMOUNT_PAISE = 100_000_000  # ₹10,00,000: more than any household's dairy 
 
 def settle(u, customer_id):
     """Inside unit of work `u`: spread the customer's payments (and credit bills) over his bills, oldest
-    first; write the bills whose paid amount or status changed."""
-    bills = list(u.db.bills.find({"customer_id": customer_id}, {"total_paise": 1, "paid_paise": 1, "status": 1})
+    first; write the bills whose paid amount or status changed, and move the bill tallies with them."""
+    bills = list(u.db.bills.find({"customer_id": customer_id},
+                                 {"customer_id": 1, "due_date": 1, "total_paise": 1, "paid_paise": 1, "status": 1})
                  .sort([("issued_at", 1), ("_id", 1)]))
     pool = sum(p["amount_paise"] for p in u.db.payments.find({"customer_id": customer_id}, {"amount_paise": 1}))
     pool += sum(-b["total_paise"] for b in bills if b["total_paise"] < 0)
+    changed = []  # (before, after): what the bills wait for moves the bill tallies
     for bill in bills:
         paid = max(0, min(bill["total_paise"], pool))
         pool -= paid
         status = paid_status(bill["total_paise"], paid)
         if (paid, status) != (bill["paid_paise"], bill["status"]):
             u.db.bills.update_one({"_id": bill["_id"]}, {"$set": {"paid_paise": paid, "status": status}})
+            changed.append((bill, {**bill, "paid_paise": paid, "status": status}))
+    bill_tallies.bills_settled(u, changed)
 
 
 def clean_amount(amount_paise, field="amount", *, allow_negative=False):

@@ -12,12 +12,13 @@ request pauses every subscription through `orders.pause`, and all of it is one t
 Without an `Actor` there is no unit of work, so there is no write without one.
 
 A unit that changes what is due on some day (orders, customers, area skips) also moves the plan version in its
-transaction, so a day's plan kept in a process (`day_plan`) is rebuilt on the next read in every process.
+transaction, and notes beside it which customers and orders it wrote, so a day's plan kept in a process (`day_plan`)
+is brought up to date on the next read in every process by reading those customers again (`plan_changes`).
 """
 import contextvars
 import uuid
 
-from pymongo import InsertOne, UpdateMany, UpdateOne
+from pymongo import DeleteMany, DeleteOne, InsertOne, UpdateMany, UpdateOne
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
 from webapp import clock
@@ -26,12 +27,17 @@ from webapp.services import Actor, ids
 
 _current = contextvars.ContextVar("unit_of_work", default=None)
 
-PLAN_VERSION = "plan_version"  # its `counters` document: {"epoch", "value"}
+PLAN_VERSION = "plan_version"  # its `counters` document: {"epoch", "value", "changes": [what each unit wrote]}
 # What is due on a day is read from these collections alone (area skips and holds are copied onto the orders).
 PLAN_COLLECTIONS = {"orders", "customers", "area_skips"}
-# Fields every tap writes that leave what is due as it was: a customer's bottle count, and a one-time order's status
-# following its delivery (any status but a delivery's result does change it).
-LIVE_FIELDS = {"customers": {"bottles_out", "updated_at"}, "orders": {"status", "updated_at"}}
+# The only fields of a customer the plan reads: his round and his area (not his name, stop number or bottles).
+CUSTOMER_PLAN_FIELDS = {"delivery_boy_id", "area"}
+# Fields every tap writes to an order that leave what is due as it was: a one-time order's status following its
+# delivery (any status but a delivery's result does change it).
+LIVE_ORDER_FIELDS = {"status", "updated_at"}
+PLAN_CHANGES_KEPT = 64  # units of work whose writes the version document remembers: a plan older than that is rebuilt
+PLAN_CHANGE_LIMIT = 200  # customers and orders one unit may note; more (an import) is noted as everything
+DELETES = {"delete_one", "delete_many", "find_one_and_delete"}
 DELIVERY_RESULTS = {"DELIVERED", "PARTIALLY_DELIVERED", "NOT_DELIVERED"}
 WRITE_METHODS = {"insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one", "delete_many",
                  "find_one_and_update", "find_one_and_replace", "find_one_and_delete", "bulk_write"}
@@ -46,17 +52,80 @@ def changes_plan(collection, update=None):
     if not isinstance(update, dict) or not update or not all(operator.startswith("$") for operator in update):
         return True
     fields = {field.split(".")[0] for operation in update.values() for field in operation}
-    if not fields <= LIVE_FIELDS.get(collection, set()):
+    if collection == "customers":
+        return bool(fields & CUSTOMER_PLAN_FIELDS)
+    if not fields <= LIVE_ORDER_FIELDS:
         return True
     return "status" in fields and update.get("$set", {}).get("status") not in DELIVERY_RESULTS
 
 
-def _model_changes_plan(model, collection):
-    """changes_plan for a pymongo write model (collection-level, or client-level with its namespace)."""
+def _named_ids(value):
+    """The ids a filter's value names: one id, or an `$in` list of them; None for any other condition."""
+    if isinstance(value, dict):
+        if set(value) == {"$in"} and isinstance(value["$in"], (list, tuple)):
+            return list(value["$in"])
+        return None
+    return None if isinstance(value, (list, tuple)) or value is None else [value]
+
+
+class PlanChange:
+    """What a unit of work changed of what is due: the customers and orders it wrote (a day's plan reads their
+    stops again), or everything when a write's documents can't be told from the write itself (an area skip, an
+    update of orders by anything but their ids or their customer's, a delete of orders by id)."""
+
+    __slots__ = ("customers", "orders", "everything")
+
+    def __init__(self):
+        self.customers, self.orders, self.everything = set(), set(), False
+
+    def __bool__(self):
+        return self.everything or bool(self.customers or self.orders)
+
+    def note(self, collection, *, documents=(), query=None, deleting=False):
+        """A write to `collection` that changes what is due: inserted `documents`, or the documents `query` names."""
+        if collection == "customers":
+            named = [doc.get("_id") for doc in documents] if query is None else _named_ids(query.get("_id"))
+            target = self.customers
+        elif collection == "orders" and query is None:
+            named, target = [doc.get("customer_id") for doc in documents], self.customers
+        elif collection == "orders":
+            named, target = _named_ids(query.get("customer_id")), self.customers
+            if named is None and not deleting:  # a deleted order can't be asked for its customer afterwards
+                named, target = _named_ids(query.get("_id")), self.orders
+        else:
+            named = None
+        if named is None or None in named:
+            self.everything = True
+        else:
+            target.update(named)
+
+    def entry(self):
+        """What the version document keeps of this change."""
+        if self.everything or len(self.customers) + len(self.orders) > PLAN_CHANGE_LIMIT:
+            return {"everything": True}
+        return {"customers": list(self.customers), "orders": list(self.orders)}
+
+    def clear(self):
+        self.customers.clear()
+        self.orders.clear()
+        self.everything = False
+
+
+def _model_collection(model, collection):
     namespace = getattr(model, "_namespace", None)
-    if namespace:
-        collection = namespace.split(".", 1)[1]
-    return changes_plan(collection, model._doc if isinstance(model, (UpdateOne, UpdateMany)) else None)
+    return namespace.split(".", 1)[1] if namespace else collection
+
+
+def _note_model(change, model, collection):
+    """Note a pymongo write model (collection-level, or client-level with its namespace) in `change` when it
+    changes what is due."""
+    collection = _model_collection(model, collection)
+    if not changes_plan(collection, model._doc if isinstance(model, (UpdateOne, UpdateMany)) else None):
+        return
+    if isinstance(model, InsertOne):
+        change.note(collection, documents=[model._doc])
+    else:
+        change.note(collection, query=model._filter, deleting=isinstance(model, (DeleteOne, DeleteMany)))
 
 
 def plan_version():
@@ -64,7 +133,7 @@ def plan_version():
     it may miss a unit already under way, so it is not to be kept). A fresh epoch each time the document is created
     keeps plans of an emptied database apart."""
     counters = get_db().counters
-    found = counters.find_one({"_id": PLAN_VERSION})
+    found = counters.find_one({"_id": PLAN_VERSION}, {"changes": 0})
     if found is not None:
         return found["epoch"], found["value"]
     try:
@@ -72,6 +141,24 @@ def plan_version():
     except DuplicateKeyError:
         pass
     return None
+
+
+def plan_changes(since):
+    """(version, customer ids, order ids): the version now and what the units of work after version `since` wrote
+    (one round trip); None when that is not known: another epoch, more units than are kept, or one that changed
+    everything."""
+    found = get_db().counters.find_one({"_id": PLAN_VERSION})
+    if found is None or found["epoch"] != since[0]:
+        return None
+    changes = found.get("changes", [])
+    count = found["value"] - since[1]
+    if count < 0 or count > len(changes):
+        return None
+    recent = changes[len(changes) - count:] if count else []
+    if any(change.get("everything") for change in recent):
+        return None
+    return ((found["epoch"], found["value"]), {key for change in recent for key in change["customers"]},
+            {key for change in recent for key in change["orders"]})
 
 
 class _Collection:
@@ -113,13 +200,13 @@ class _Database:
 
 
 class UnitOfWork:
-    def __init__(self, actor, session, entries, deferred, plan_changes):
+    def __init__(self, actor, session, entries, deferred, plan_change):
         self.actor = actor
         self.session = session
         self.db = _Database(self)
         self._entries = entries  # shared with the units that join this one
         self._deferred = deferred
-        self._plan_changes = plan_changes  # the collections written that change what is due
+        self._plan_change = plan_change  # what was written that changes what is due
         self._open = True
 
     def check_open(self):
@@ -128,14 +215,22 @@ class UnitOfWork:
 
     def note_write(self, collection, method, args, kwargs):
         """Remember a write through `u.db` that changes what is due (see changes_plan)."""
+        if collection not in PLAN_COLLECTIONS:
+            return
         if method == "bulk_write":
-            requests = args[0] if args else kwargs.get("requests", [])
-            if any(_model_changes_plan(model, collection) for model in requests):
-                self._plan_changes.add(collection)
+            for model in args[0] if args else kwargs.get("requests", []):
+                _note_model(self._plan_change, model, collection)
             return
         update = (args[1] if len(args) > 1 else kwargs.get("update")) if method in UPDATE_METHODS else None
-        if changes_plan(collection, update):
-            self._plan_changes.add(collection)
+        if not changes_plan(collection, update):
+            return
+        if method == "insert_one":
+            self._plan_change.note(collection, documents=[args[0] if args else kwargs["document"]])
+        elif method == "insert_many":
+            self._plan_change.note(collection, documents=list(args[0] if args else kwargs["documents"]))
+        else:
+            self._plan_change.note(collection, query=args[0] if args else kwargs["filter"],
+                                   deleting=method in DELETES)
 
     def record(self, action, entity, entity_id, summary, *, changes=None):
         """An audit entry (who did what to which record, when, from where), written with the change."""
@@ -168,8 +263,7 @@ class UnitOfWork:
         """A write (a pymongo client-level model: InsertOne/UpdateOne/… with `namespace=u.namespace(name)`) sent
         with the audit entries in one round trip when the unit of work ends."""
         self.check_open()
-        if _model_changes_plan(model, None):
-            self._plan_changes.add(model._namespace.split(".", 1)[1])
+        _note_model(self._plan_change, model, None)
         self._deferred.append(model)
 
     def namespace(self, collection):
@@ -177,17 +271,20 @@ class UnitOfWork:
         return f"{get_db().name}.{collection}"
 
     def _flush(self):
-        """The deferred writes, every audit entry and the plan version's move, in one round trip, just before the
-        commit."""
+        """The deferred writes, every audit entry and the plan version's move with what moved it, in one round trip,
+        just before the commit."""
         audit_log = self.namespace("audit_log")
         models = self._deferred + [InsertOne(namespace=audit_log, document=entry) for entry in self._entries]
-        if self._plan_changes:
-            # No upsert: until plan_version has created the document, no plan is kept to be made stale.
-            models.append(UpdateOne({"_id": PLAN_VERSION}, {"$inc": {"value": 1}},
-                                    namespace=self.namespace("counters")))
+        if self._plan_change:
+            # No upsert: until plan_version has created the document, no plan is kept to be made stale. Each move
+            # pushes one entry, so the last entry is the current value's and the one before it the value before.
+            models.append(UpdateOne({"_id": PLAN_VERSION}, {
+                "$inc": {"value": 1},
+                "$push": {"changes": {"$each": [self._plan_change.entry()], "$slice": -PLAN_CHANGES_KEPT}},
+            }, namespace=self.namespace("counters")))
         self._deferred.clear()
         self._entries.clear()
-        self._plan_changes.clear()
+        self._plan_change.clear()
         if models:
             get_client().bulk_write(models, session=self.session, ordered=True)
 
@@ -202,7 +299,7 @@ def run(actor, work):
     outer = _current.get()
     if outer is not None:
         outer.check_open()
-        joined = UnitOfWork(actor, outer.session, outer._entries, outer._deferred, outer._plan_changes)
+        joined = UnitOfWork(actor, outer.session, outer._entries, outer._deferred, outer._plan_change)
         token = _current.set(joined)
         try:
             return work(joined)
@@ -210,7 +307,7 @@ def run(actor, work):
             _current.reset(token)
 
     def attempt(session):
-        unit = UnitOfWork(actor, session, [], [], set())
+        unit = UnitOfWork(actor, session, [], [], PlanChange())
         token = _current.set(unit)
         try:
             result = work(unit)
