@@ -134,9 +134,11 @@ def seed_deliveries(actor, context):
         return
     count = 0
 
-    def confirm_day(u, day, start):
-        """A day's confirmations as one unit of work (each confirm joins it): one commit a day, not one a stop."""
-        for count, (order, due) in enumerate(rounds.due_for(day), start=start + 1):
+    def confirm_day(day, count):
+        """A day's confirmations, inside one unit of work (each confirm joins it: one commit a day, not one a
+        stop); returns the confirmations counted so far."""
+        for order, due in rounds.due_for(day):
+            count += 1
             delivered, reason = None, None
             if count % 23 == 0:
                 delivered, reason = {}, ("door_locked", "refused", "out_of_stock")[count % 3]
@@ -145,11 +147,10 @@ def seed_deliveries(actor, context):
                 delivered = {**due, product_id: qty - 1}
                 reason = None if sum(delivered.values()) else "out_of_stock"
             deliveries.confirm(order["_id"], day, delivered, reason=reason, actor=actor)
-            start = count
-        return start
+        return count
 
     for day in schedule.days_between(min(starts), yesterday):
-        count = uow.run(actor, lambda u, day=day, start=count: confirm_day(u, day, start))
+        count = uow.run(actor, lambda u, day=day, count=count: confirm_day(day, count))
     context["deliveries_confirmed"] = count
 
 

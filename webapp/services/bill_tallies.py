@@ -127,15 +127,14 @@ def largest_overdue(today, limit):
     (index paise_desc; the embedded server reads a whole index range before the first answer, so a band, not a
     sorted walk): from four times what a waiting customer owes on average down, each band a quarter of the one
     before, until the last of those kept owes overdue at least what the band starts at (no one unread can pass
-    him) or every overdue bill (`overdue`) is found. A customer behind on his bills owes more than one who is not,
-    so the first band or two do on a usual day."""
-    overdue_bills = overdue(today)["bills"]
+    him) or every overdue bill is found (the average and the overdue bills from one read of the due dates). A
+    customer behind on his bills owes more than one who is not, so the first band or two do on a usual day."""
+    due_dates = list(get_db()[DUES].find())
+    overdue_bills = sum(due["bills"] for due in due_dates if due["_id"] < today)
     found, bills_found = [], 0
     if not overdue_bills:
         return found
-    waiting_paise, waiting_bills = 0, 0
-    for due in get_db()[DUES].find({}, {"paise": 1, "bills": 1}):
-        waiting_paise, waiting_bills = waiting_paise + due["paise"], waiting_bills + due["bills"]
+    waiting_paise, waiting_bills = (sum(due[field] for due in due_dates) for field in ("paise", "bills"))
     floor, ceiling = max(1, 4 * waiting_paise // max(waiting_bills, 1)), None
     while True:
         band = {"$gte": floor} if ceiling is None else {"$gte": floor, "$lt": ceiling}
