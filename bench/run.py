@@ -2,28 +2,34 @@
 round trips, the naive baseline beside it (the same result the way the old system got it: a query per customer),
 and the ratio 10k / 1k.
 
-Each job gets a fresh embedded server: a business of N seeded by bench/seed.py (the same business for the same
---seed) for the pages, the confirmations and billing, or an empty one for the legacy import. --jobs of them run at
-a time (default 2, one per core: the server of a job uses one). Measured in the same run: the honest billing floor
-(one raw read pass over the month's deliveries plus one unordered bulk insert of the same bill documents; its read
-pass is also the reconciliation's floor), the round's floor (one indexed find of the boy's customers), the peak
-resident memory of the billing run and of the CSV exports. The baselines that go customer by customer (overview,
-demand, billing, reconciliation) are timed over NAIVE_SAMPLE customers spread over all and scaled to N. With
---before REV the re-run, the reconciliation and the round are also measured with the service modules as they were
-at git revision REV.
+The work is split into tasks, each in a fresh process on an embedded server of its own: per size, the business
+seeded once by bench/seed.py (the same business for the same --seed), its server then stopped and its storage
+directory kept; the pages with the confirmations, and billing, each on a server started on a copy of that directory;
+and apart, the legacy import into an empty database. --jobs tasks run at a time (default 2, one per core: the server
+of a task keeps one busy), the largest business first and its seeding before anything else. With MONGO_URI set
+there is one database: one task per size seeds and measures, one task at a time.
+Measured in the same task: the honest billing floor (one raw read pass over the month's deliveries plus one
+unordered bulk insert of the same bill documents; its read pass is also the reconciliation's floor), the round's
+floor (one indexed find of the boy's customers), the peak resident memory of the billing run and of the CSV
+exports. The baselines that go customer by customer (overview, demand, billing, reconciliation) are timed over
+NAIVE_SAMPLE customers spread over all and scaled to N. With --before REV the re-run, the reconciliation and the
+round are also measured with the service modules as they were at git revision REV.
 
     PYTHONPATH=. python bench/run.py [--sizes 1000 10000] [--seed 1] [--jobs 2] [--before HEAD] [--parts ...]
 """
 import argparse
 import importlib
 import multiprocessing
+import os
 import resource
+import shutil
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 import types
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -40,6 +46,10 @@ CONFIRM_STOPS = 1000
 RUNS = 3  # a sub-second page's time is the median of this many calls, after one warm-up
 SLOW = 1.0  # seconds: a call slower than this is timed once (after its warm-up), not RUNS times
 NAIVE_SAMPLE = 500  # customers the customer-by-customer baselines are timed over, then scaled to N
+# Days of delivery records in the old database the import reads, from 17 December (December billed by the old
+# system, January not): three weeks, about 18.6 records a customer (186,200 at 10,000 customers). Five weeks (310,000)
+# made the 10,000 import alone about 10 minutes of CPU, more than `make bench` may take on two cores beside the rest.
+IMPORT_DAYS = 21
 ROUND_TARGET, FLOOR_TARGET, RERUN_TARGET, RECONCILE_TARGET, GROWTH_TARGET = 5, 1.5, 0.1, 1.5, 12
 
 
@@ -240,40 +250,81 @@ class Rows(dict):
 
 
 PARTS = ("pages", "confirm", "billing", "import")
+# The seeded business's parts, in the tasks they are measured in: each task on a copy of the business seeded once.
+# The billing floor beside the run, in a task of its own: the run's task is the longest after the seeding.
+PART_GROUPS = (("billing",), ("pages", "confirm"), ("floor",))  # the longest first
 
 
-def measure(n, *, seed_number, before, parts=PARTS):
-    """{operation: figures} for a business of `n` customers (the `parts` of the table asked for), on a server of
-    its own. The import alone needs no seeded business: it starts from an empty database."""
-    rows = Rows(n)
+def seed_business(db, rows, n, seed_number):
+    """Seed a business of `n` customers and its month of deliveries (row "seeding"); returns what seed() made."""
+    started = time.perf_counter()
+    made = seed(db, customers=n, seed=seed_number)
+    delivered = seed_month(db, made)
+    rows["seeding"] = {"seconds": time.perf_counter() - started,
+                       "note": f"{n:,} customers, {made['subscriptions']:,} subscriptions, {len(made['boys'])} "
+                               f"boys, {delivered:,} deliveries in {BILLED_MONTH}"}
+    uow.plan_version()  # the day plan's version, as any business that has run has it: a warm-up then keeps its plan
+    return made
+
+
+def measure_seeded(app, db, rows, made, parts, before):
+    """The `parts` of the table that read the seeded business `made`."""
     system = Actor.system("bench")
+    day, big = made["day"], made["big_boy_id"]
+    old = {name: module_at(before, name) for name in ("rounds", "reconciliation")} if before else {}
+    sample = naive_sample(made["customers"])
+    with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=6)):
+        stops = rounds.round_view(big, day, actor=system)["stops"]
+    if "pages" in parts:
+        measure_pages(app, db, rows, big, day, stops, system, old, sample)
+    if "confirm" in parts:
+        measure_confirm(app, db, rows, day, system)
+    if "billing" in parts:
+        measure_billing(app, db, rows, day, system, old, sample)
+    if "floor" in parts:
+        measure_floor(app, db, rows, day)
+
+
+# ---------------------------------------------------------------- tasks, each in a process and on a server of its own
+
+def seed_task(n, seed_number, before, parts):
+    """Seed a business of `n` on a fresh server and stop the server; (rows, what seed() made, its storage directory,
+    from which each group of parts starts a server of its own on a copy)."""
+    rows = Rows(n)
+    data_dir = Path(tempfile.mkdtemp(prefix=f"earlybird-bench-{n}-")) / "data"
+    with bench_app(data_dir):
+        made = seed_business(get_db(), rows, n, seed_number)
+    return dict(rows), made, data_dir
+
+
+def parts_task(n, seed_number, before, parts, snapshot, made):
+    """The `parts` on a server of their own, started on a copy of the seeded business `snapshot`."""
+    rows = Rows(n)
+    copy = Path(tempfile.mkdtemp(prefix=f"earlybird-bench-{n}-")) / "data"
+    shutil.copytree(snapshot, copy)
+    try:
+        with bench_app(copy) as app:
+            measure_seeded(app, get_db(), rows, made, parts, before)
+    finally:
+        shutil.rmtree(copy.parent, ignore_errors=True)
+    return dict(rows), None, None
+
+
+def business_task(n, seed_number, before, parts):
+    """Seeding and the `parts` one after the other on one database (MONGO_URI: no storage directory to copy)."""
+    rows = Rows(n)
     with bench_app() as app:
         db = get_db()
-        if set(parts) == {"import"}:
-            measure_import(app, db, rows, n)
-            return dict(rows)
-        started = time.perf_counter()
-        made = seed(db, customers=n, seed=seed_number)
-        delivered = seed_month(db, made)
-        rows["seeding"] = {"seconds": time.perf_counter() - started,
-                           "note": f"{n:,} customers, {made['subscriptions']:,} subscriptions, {len(made['boys'])} "
-                                   f"boys, {delivered:,} deliveries in {BILLED_MONTH}"}
-        day, big = made["day"], made["big_boy_id"]
-        uow.plan_version()  # the day plan's version, as any business that has run has it: a warm-up then keeps its plan
-        old = {name: module_at(before, name) for name in ("rounds", "reconciliation")} if before else {}
-        sample = naive_sample(made["customers"])
+        measure_seeded(app, db, rows, seed_business(db, rows, n, seed_number), parts, before)
+    return dict(rows), None, None
 
-        with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=6)):
-            stops = rounds.round_view(big, day, actor=system)["stops"]
-        if "pages" in parts:
-            measure_pages(app, db, rows, big, day, stops, system, old, sample)
-        if "confirm" in parts:
-            measure_confirm(app, db, rows, day, system)
-        if "billing" in parts:
-            measure_billing(app, db, rows, day, system, old, sample)
-        if "import" in parts:
-            measure_import(app, db, rows, n)
-    return dict(rows)
+
+def import_task(n, seed_number, before, parts):
+    """The legacy import of a dairy of `n` customers, into an empty database of a server of its own."""
+    rows = Rows(n)
+    with bench_app() as app:
+        measure_import(app, get_db(), rows, n)
+    return dict(rows), None, None
 
 
 def measure_pages(app, db, rows, big, day, stops, system, old, sample):
@@ -338,23 +389,42 @@ def measure_confirm(app, db, rows, day, system):
                            "note": f"{len(to_confirm)} stops, {trips / max(len(to_confirm), 1):.1f} round trips each"}
 
 
+def measure_floor(app, db, rows, day):
+    """The billing floor, on a copy of the seeded business beside the task that bills it: one raw read pass over the
+    month's deliveries (also the reconciliation's floor) and one unordered bulk insert of the bills the run issues."""
+    with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=9)):
+        read, read_seconds, _ = once(app, lambda: read_pass(db, BILLED_MONTH))
+        insert_seconds, bills = bulk_insert_bills(db, BILLED_MONTH, read)
+    rows["floor"] = {"read": read_seconds, "insert": insert_seconds,
+                     "note": f"{len(read):,} deliveries read, {bills:,} bills inserted"}
+
+
+def with_floors(rows):
+    """The floor task's figures joined to the rows they are the floor of: billing (read + bulk insert) and
+    reconciliation (the read)."""
+    floor = rows.get("floor")
+    if floor is None or "billing" not in rows:
+        return rows
+    rows["billing"] = dict(rows["billing"], floor=floor["read"] + floor["insert"],
+                           note=f"{rows['billing']['note']}; floor = read {floor['read']:.1f} s + bulk insert "
+                                f"{floor['insert']:.1f} s")
+    rows["reconcile"] = dict(rows["reconcile"], floor=floor["read"],
+                             note=f"{rows['reconcile']['note']}; floor = one raw read of the month's deliveries")
+    return rows
+
+
 def measure_billing(app, db, rows, day, system, old, sample):
-    """The month's run beside its honest floor and its naive baseline; the re-run; reconciliation; the exports.
-    The naive baselines go over `sample` customers, scaled to all."""
+    """The month's run and its naive baseline; the re-run; reconciliation; the exports (their floors: measure_floor,
+    joined by with_floors). The naive baselines go over `sample` customers, scaled to all."""
     month = BILLED_MONTH
     with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=9)):
-        read, read_seconds, _ = once(app, lambda: read_pass(db, month))
-        insert_seconds, _ = bulk_insert_bills(db, month, read)
-        del read
         with PeakMemory() as memory:
             summary, seconds, trips = once(app, lambda: billing.run_month(month, actor=system))
         db.bills_naive.drop()
         naive = extrapolated(app, lambda: naive_billing(get_db(), month, sample, db.bills_naive), sample, rows.n)
         db.bills_naive.drop()
-        rows["billing"] = {"seconds": seconds, "trips": trips, **naive,
-                           "floor": read_seconds + insert_seconds, "memory": memory.megabytes,
-                           "note": f"{summary['bills_issued']:,} bills, {summary['lines']:,} lines; floor = read "
-                                   f"{read_seconds:.1f} s + bulk insert {insert_seconds:.1f} s"}
+        rows["billing"] = {"seconds": seconds, "trips": trips, **naive, "memory": memory.megabytes,
+                           "note": f"{summary['bills_issued']:,} bills, {summary['lines']:,} lines"}
         again, seconds, trips = once(app, lambda: billing.run_month(month, actor=system))
         assert again["bills_issued"] == 0
         rows["rerun"] = {"seconds": seconds, "trips": trips, "first": rows["billing"]["seconds"],
@@ -367,8 +437,7 @@ def measure_billing(app, db, rows, day, system, old, sample):
         assert report["ok"], "the bench month does not reconcile"
         naive = extrapolated(app, lambda: naive_reconcile(get_db(), month, sample), sample, rows.n)
         rows["reconcile"] = {"seconds": seconds, "trips": trips, **naive,
-                             "floor": read_seconds, "note": f"{report['delivered_lines']:,} lines; "
-                                                             "floor = one raw read of the month's deliveries"}
+                             "note": f"{report['delivered_lines']:,} lines"}
         if old:
             _, was, _ = once(app, lambda: old["reconciliation"].reconcile(month))
             rows["reconcile"] = dict(rows["reconcile"], before=was)
@@ -398,7 +467,7 @@ def measure_import(app, db, rows, n):
     migrate.upgrade(db)
     source = get_client()[LEGACY_DB]
     fresh(source)
-    made = make_legacy(source, customers=n)
+    made = make_legacy(source, customers=n, days=IMPORT_DAYS)
     report, seconds, trips = once(app, lambda: legacy.import_legacy(get_client()[LEGACY_DB]))
     rows["import"] = {"seconds": seconds, "trips": trips,
                       "note": f"{made['delivery_statuses']:,} delivery records, {'OK' if report['ok'] else 'NOT OK'}"}
@@ -490,14 +559,39 @@ def checks(results):
     return "\n".join(out)
 
 
-def jobs_of(sizes, parts):
-    """(n, parts) jobs, the longest first: per size the seeded business's parts, and the import on its own."""
-    jobs = []
+TASKS = {"seed": seed_task, "parts": parts_task, "business": business_task, "import": import_task}
+RANK = {"seed": 3, "business": 3, "import": 2, "parts": 1}  # among ready tasks: the larger N, then seeding first
+
+
+def first_tasks(sizes, parts, separate):
+    """[(kind, n, parts)] ready at the start. `separate`: seed each size once and measure its groups of parts on
+    copies, in tasks of their own (parts tasks follow their seed task); else one task seeds and measures them."""
+    tasks = []
     for n in sorted(sizes, reverse=True):
-        seeded = tuple(part for part in parts if part != "import")
-        jobs += [(n, seeded)] if seeded else []
-        jobs += [(n, ("import",))] if "import" in parts else []
-    return jobs
+        seeded = tuple(part for part in parts if part != "import") + (("floor",) if "billing" in parts else ())
+        if seeded:  # a billing run is measured with its floor
+            tasks.append(("seed" if separate else "business", n, seeded))
+        if "import" in parts:
+            tasks.append(("import", n, ("import",)))
+    return tasks
+
+
+def following(task, snapshot):
+    """The tasks a finished seed task makes ready: one per group of its parts, on copies of `snapshot`."""
+    kind, n, parts = task
+    if kind != "seed":
+        return []
+    groups = [tuple(part for part in group if part in parts) for group in PART_GROUPS]
+    return [("parts", n, group) for group in groups if group]
+
+
+def next_task(ready):
+    """The ready task to start next: the largest business first, its seeding before anything else, then its longest
+    group of parts."""
+    def group_order(task):
+        return next(n for n, group in enumerate(PART_GROUPS) if task[2][0] in group) if task[0] == "parts" else 0
+
+    return max(ready, key=lambda task: (task[1], RANK[task[0]], -group_order(task)))
 
 
 def cpu_seconds():
@@ -506,13 +600,14 @@ def cpu_seconds():
                for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
-def run_job(job, seed_number, before, origin):
-    """measure() of one job in a worker process; (n, parts, rows, started, ended, CPU seconds of the job and its
+def run_task(task, seed_number, before, origin, snapshot=None, made=None):
+    """One task in a worker process; (task, rows, made, snapshot, started, ended, CPU seconds of the task and its
     server), times in seconds since `origin`."""
-    n, parts = job
+    kind, n, parts = task
     started, cpu = time.time() - origin, cpu_seconds()
-    rows = measure(n, seed_number=seed_number, before=before, parts=parts)
-    return n, parts, rows, started, time.time() - origin, cpu_seconds() - cpu
+    extra = (snapshot, made) if kind == "parts" else ()
+    rows, made, snapshot = TASKS[kind](n, seed_number, before, parts, *extra)
+    return task, rows, made, snapshot, started, time.time() - origin, cpu_seconds() - cpu
 
 
 def main():
@@ -524,27 +619,47 @@ def main():
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
                         help="the parts of the table to measure (default: all)")
     parser.add_argument("--jobs", type=int, default=2,
-                        help="jobs measured at a time, each on its own server (default 2: one per core)")
+                        help="tasks measured at a time, each on its own server (default 2: one per core)")
     args = parser.parse_args()
+    separate = not os.environ.get("MONGO_URI")  # one shared database: its tasks one after the other, seeded once
     results = {n: {} for n in args.sizes}
-    spans = []
+    spans, ready, running, waiting = [], first_tasks(args.sizes, args.parts, separate), {}, {}
     origin = time.time()
-    # A fresh process per job: a job's peak memory is not hidden by what an earlier job left allocated.
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn"),
+    workers = args.jobs if separate else 1
+    # A fresh process per task: a task's peak memory is not hidden by what an earlier one left allocated.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                              max_tasks_per_child=1) as pool:
-        futures = [pool.submit(run_job, job, args.seed, args.before, origin)
-                   for job in jobs_of(args.sizes, args.parts)]
-        for future in as_completed(futures):
-            n, parts, rows, started, ended, cpu = future.result()
-            results[n].update(rows)
-            spans.append((started, ended, n, parts, cpu))
-            print(f"N = {n:,} {' '.join(parts)} measured from {started:.0f} s to {ended:.0f} s", flush=True)
+        while ready or running:
+            while ready and len(running) < workers:
+                task = next_task(ready)
+                ready.remove(task)
+                snapshot, made = waiting.get(task[1], (None, None))
+                running[pool.submit(run_task, task, args.seed, args.before, origin, snapshot, made)] = task
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                del running[future]
+                task, rows, made, snapshot, started, ended, cpu = future.result()
+                kind, n, parts = task
+                results[n].update(rows)
+                spans.append((started, ended, n, kind, parts, cpu))
+                print(f"N = {n:,} {kind}: {' '.join(parts)} measured from {started:.0f} s to {ended:.0f} s",
+                      flush=True)
+                if snapshot is not None:
+                    waiting[n] = (snapshot, made)
+                    ready.extend(following(task, snapshot))
+            for n, (snapshot, _) in list(waiting.items()):
+                if not any(task[1] == n and task[0] == "parts" for task in [*ready, *running.values()]):
+                    shutil.rmtree(Path(snapshot).parent, ignore_errors=True)  # every copy of it has been taken
+                    del waiting[n]
+    for rows in results.values():
+        with_floors(rows)
     print(table(results))
     print(checks(results))
-    print(f"{args.jobs} job(s) at a time, each on its own server; done in {time.time() - origin:.0f} s:")
-    for started, ended, n, parts, cpu in sorted(spans):
-        print(f"  {started:5.0f}–{ended:5.0f} s  N = {n:,}: {', '.join(parts)} "
-              f"(CPU {cpu:.0f} s, its server's included)")
+    print(f"{workers} task(s) at a time, each in a process and on a server of its own; done in "
+          f"{time.time() - origin:.0f} s:")
+    for started, ended, n, kind, parts, cpu in sorted(spans):
+        print(f"  {started:5.0f}–{ended:5.0f} s  N = {n:,}: {kind} ({', '.join(parts)}; CPU {cpu:.0f} s, its server's "
+              f"included)")
 
 
 if __name__ == "__main__":

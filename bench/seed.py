@@ -96,14 +96,15 @@ def free_port():
 
 
 @contextlib.contextmanager
-def bench_app():
-    """An app on the bench database: MONGO_URI when set, else a fresh embedded server in a temp dir."""
+def bench_app(data_dir=None):
+    """An app on the bench database: MONGO_URI when set, else an embedded server of its own: on a fresh temp dir,
+    or on the storage directory `data_dir` (an earlier server's, stopped; left in place afterwards)."""
     uri = os.environ.get("MONGO_URI")
     process = workdir = None
     if not uri:
         workdir = Path(tempfile.mkdtemp(prefix="earlybird-bench-"))
         port = free_port()
-        process = start_server_process(workdir / "data", port, log_path=workdir / "server.log")
+        process = start_server_process(data_dir or workdir / "data", port, log_path=workdir / "server.log")
         uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"
     app = create_app({"MONGO_URI": uri, "MONGO_DBNAME": BENCH_DB, "SECRET_KEY": "bench-" + "x" * 32})
     try:

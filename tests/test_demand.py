@@ -39,6 +39,23 @@ def test_demand_follows_pauses_overrides_and_cancellations(route, system):
     assert quantities(demand.for_day(tomorrow, actor=system)) == {"Curd": 1, "Milk": 6, "Paneer": 2}
 
 
+def test_demand_read_before_a_change_follows_it(route, system):
+    """Demand is the day's kept plan: read once, then orders change, and the next read counts the changes."""
+    tomorrow = TODAY + timedelta(days=1)
+    before = demand.for_day(tomorrow, actor=system)
+    with clock.frozen(SETUP_AT):
+        orders.pause(route.chetan_sub["_id"], tomorrow, tomorrow, actor=system)
+        orders.set_quantity(route.anil_sub["_id"], tomorrow, [{"product_id": route.milk["_id"], "qty": 5}],
+                            actor=system)
+        orders.create_one_time_order(route.bina["_id"], [{"product_id": route.paneer["_id"], "qty": 2}],
+                                     tomorrow, actor=system)
+    after = demand.for_day(tomorrow, actor=system)
+    assert quantities(before) == {"Curd": 1, "Milk": 4}
+    assert quantities(after) == {"Curd": 1, "Milk": 6, "Paneer": 2}
+    assert {line["name"]: line["orders"] for line in after["lines"]}["Paneer"] == 1
+    assert after["orders"] == before["orders"]  # one subscription paused, one one-time order added
+
+
 @pytest.mark.parametrize("role, allowed", [("supplier", True), ("admin", True), ("support", True),
                                            ("delivery_boy", False), ("customer", False)])
 def test_who_may_see_demand(route, make_user, role, allowed):

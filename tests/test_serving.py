@@ -2,15 +2,17 @@
 slow clients, and the app when its database goes away and comes back."""
 import http.client
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, scratch_name
+from tests.conftest import free_port, memory_dir, scratch_name
 from webapp import close_limiter_storage, migrate
 from webapp.db import get_db, start_server_process
 from webapp.extensions import limiter
@@ -91,11 +93,12 @@ def test_ten_half_sent_requests_do_not_freeze_the_app(served):
 
 
 @pytest.fixture
-def outage(make_app, tmp_path):
+def outage(make_app):
     """An app on a database server of its own, which the test stops and starts again:
-    yields (app, stop, start)."""
+    yields (app, stop, start). Its files in RAM like the session's server (tests/conftest.py: memory_dir)."""
     port = free_port()
-    storage, log_path = tmp_path / "data", tmp_path / "server.log"
+    workdir = Path(tempfile.mkdtemp(prefix="earlybird-outage-", dir=memory_dir()))
+    storage, log_path = workdir / "data", workdir / "server.log"
     servers = [start_server_process(storage, port, log_path=log_path)]
 
     def stop():
@@ -122,6 +125,7 @@ def outage(make_app, tmp_path):
             if server.poll() is None:
                 server.terminate()
                 server.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def timed(client, method, path, **kwargs):

@@ -33,8 +33,9 @@ _lock = threading.Lock()  # gunicorn threads of one worker share both
 
 def due_plan(day, area=None):
     """{"stops": {customer_id: {"boy": delivery boy id or None, "orders": [order ids due], "due": {product_id:
-    qty}}}, "quantities": {product_id: qty due}, "areas": [every customer area], "version"} for `day` (a date), of
-    every customer or of `area`. Shared between calls: read it, never change it."""
+    qty}, "order_counts": {product_id: orders bringing it}}}, "quantities": {product_id: qty due}, "order_counts":
+    {product_id: orders bringing it}, "areas": [every customer area], "version"} for `day` (a date), of every
+    customer or of `area`. Shared between calls: read it, never change it."""
     version = uow.plan_version()
     if version is None:
         return {**build(day, area), "version": None}
@@ -98,23 +99,26 @@ def _read(day, area, customer_ids=None):
                                        rounds.ENGINE_FIELDS) if boy_of else []
     stops = {}
     for order, due in schedule.due_on([order for order in candidates if order["customer_id"] in boy_of], day):
-        stop = stops.setdefault(order["customer_id"], {"boy": boy_of[order["customer_id"]], "orders": [], "due": {}})
+        stop = stops.setdefault(order["customer_id"], {"boy": boy_of[order["customer_id"]], "orders": [], "due": {},
+                                                       "order_counts": {}})
         stop["orders"].append(order["_id"])
         for product_id, qty in due.items():
             stop["due"][product_id] = stop["due"].get(product_id, 0) + qty
+            stop["order_counts"][product_id] = stop["order_counts"].get(product_id, 0) + 1
     return area_of, stops
 
 
 def _plan(stops, area_of):
     """The plan of `stops`; `area_of` ({customer_id: area} of every customer) gives the list of areas, which an
     area's plan asks the database for."""
-    quantities = {}
+    quantities, order_counts = {}, {}
     for stop in stops.values():
         for product_id, qty in stop["due"].items():
             quantities[product_id] = quantities.get(product_id, 0) + qty
+            order_counts[product_id] = order_counts.get(product_id, 0) + stop["order_counts"][product_id]
     names = area_of.values() if area_of is not None else get_db().customers.distinct("area")
-    return {"stops": stops, "quantities": quantities, "areas": sorted({name for name in names if name}),
-            "area_of": area_of}
+    return {"stops": stops, "quantities": quantities, "order_counts": order_counts,
+            "areas": sorted({name for name in names if name}), "area_of": area_of}
 
 
 def statuses(day, version):
