@@ -33,8 +33,9 @@ db-start: setup
 db-stop: setup
 	$(FLASK) db-stop
 
-# Performance: bench/run.py seeds a business of 1,000 and of 10,000 customers on fresh embedded servers, two jobs at
-# a time, and prints one table (time, round trips, naive baseline, 10k/1k ratio; floors and memory);
+# Performance: bench/run.py seeds a business of 1,000 and of 10,000 customers once each and measures it on copies,
+# each task on an embedded server of its own, two at a time, and prints one table (time, round trips, naive
+# baseline, 10k/1k ratio; floors and memory);
 # bench_round_page.py: the boy's round page of 300 stops, bytes on the wire and elements. bench/README.md has the
 # figures and the other scripts (bench_rush.py: the morning rush over HTTP; bench_import.py: the legacy import alone).
 bench: setup
