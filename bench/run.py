@@ -8,10 +8,10 @@ directory kept; the pages with the confirmations, and billing, each on a server 
 and apart, the legacy import into an empty database. --jobs tasks run at a time (default 2, one per core: the server
 of a task keeps one busy), the largest business first and its seeding before anything else. With MONGO_URI set
 there is one database: one task per size seeds and measures, one task at a time.
-Measured in the same task: the honest billing floor (one raw read pass over the month's deliveries plus one
-unordered bulk insert of the same bill documents; its read pass is also the reconciliation's floor), the round's
-floor (one indexed find of the boy's customers), the peak resident memory of the billing run and of the CSV
-exports. The baselines that go customer by customer (overview, demand, billing, reconciliation) are timed over
+Measured in the same task: the honest billing floor right after the run (one raw read pass over the month's
+deliveries plus one unordered bulk insert of the same bill documents; its read pass is also the reconciliation's
+floor), the round's floor (one indexed find of the boy's customers), the peak resident memory of the billing run and
+of the CSV exports. The baselines that go customer by customer (overview, demand, billing, reconciliation) are timed over
 NAIVE_SAMPLE customers spread over all and scaled to N. With --before REV the re-run, the reconciliation and the
 round are also measured with the service modules as they were at git revision REV.
 
@@ -252,8 +252,8 @@ class Rows(dict):
 
 PARTS = ("pages", "confirm", "billing", "import")
 # The seeded business's parts, in the tasks they are measured in: each task on a copy of the business seeded once.
-# The billing floor beside the run, in a task of its own: the run's task is the longest after the seeding.
-PART_GROUPS = (("billing",), ("pages", "confirm"), ("floor",))  # the longest first
+# The billing floor in the billing task, measured right after the run on the same server: the same neighbours.
+PART_GROUPS = (("billing", "floor"), ("pages", "confirm"))  # the longest first
 
 
 def seed_business(db, rows, n, seed_number):
@@ -281,9 +281,7 @@ def measure_seeded(app, db, rows, made, parts, before):
     if "confirm" in parts:
         measure_confirm(app, db, rows, day, system)
     if "billing" in parts:
-        measure_billing(app, db, rows, day, system, old, sample)
-    if "floor" in parts:
-        measure_floor(app, db, rows, day)
+        measure_billing(app, db, rows, day, system, old, sample, floor="floor" in parts)
 
 
 # ---------------------------------------------------------------- tasks, each in a process and on a server of its own
@@ -391,8 +389,10 @@ def measure_confirm(app, db, rows, day, system):
 
 
 def measure_floor(app, db, rows, day):
-    """The billing floor, on a copy of the seeded business beside the task that bills it: one raw read pass over the
-    month's deliveries (also the reconciliation's floor) and one unordered bulk insert of the bills the run issues."""
+    """The billing floor, right after the run on the same server: one raw read pass over the month's deliveries (also
+    the reconciliation's floor) and one unordered bulk insert of the bills the run issues, into a scratch collection
+    (the run is measured first: the scratch bills are not in its way, and they are never dropped, see
+    bulk_insert_bills)."""
     with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=9)):
         read, read_seconds, _ = once(app, lambda: read_pass(db, BILLED_MONTH))
         insert_seconds, bills = bulk_insert_bills(db, BILLED_MONTH, read)
@@ -401,8 +401,8 @@ def measure_floor(app, db, rows, day):
 
 
 def with_floors(rows):
-    """The floor task's figures joined to the rows they are the floor of: billing (read + bulk insert) and
-    reconciliation (the read)."""
+    """The floor's figures joined to the rows they are the floor of: billing (read + bulk insert) and reconciliation
+    (the read)."""
     floor = rows.get("floor")
     if floor is None or "billing" not in rows:
         return rows
@@ -414,13 +414,16 @@ def with_floors(rows):
     return rows
 
 
-def measure_billing(app, db, rows, day, system, old, sample):
-    """The month's run and its naive baseline; the re-run; reconciliation; the exports (their floors: measure_floor,
-    joined by with_floors). The naive baselines go over `sample` customers, scaled to all."""
+def measure_billing(app, db, rows, day, system, old, sample, floor):
+    """The month's run (with `floor`, its floor right after it: measure_floor, joined by with_floors) and its naive
+    baseline; the re-run; reconciliation; the exports. The naive baselines go over `sample` customers, scaled to
+    all."""
     month = BILLED_MONTH
     with clock.frozen(datetime.combine(day, datetime.min.time()).replace(hour=9)):
         with PeakMemory() as memory:
             summary, seconds, trips = once(app, lambda: billing.run_month(month, actor=system))
+        if floor:
+            measure_floor(app, db, rows, day)
         db.bills_naive.drop()  # left in place after: as bills_floor (bulk_insert_bills)
         naive = extrapolated(app, lambda: naive_billing(get_db(), month, sample, db.bills_naive), sample, rows.n)
         rows["billing"] = {"seconds": seconds, "trips": trips, **naive, "memory": memory.megabytes,
