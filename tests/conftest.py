@@ -1,14 +1,17 @@
 """Test fixtures: one embedded MongoDB-wire server per test session, a database per worker,
 emptied with delete_many around every test; no network beyond this machine."""
+import copy
 import itertools
 import os
 import secrets
 import shutil
 import socket
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
+from bson import ObjectId
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import Headers
@@ -16,7 +19,7 @@ from werkzeug.datastructures import Headers
 from webapp import close_limiter_storage, create_app, migrate
 from webapp.db import get_db, start_server_process
 from webapp.extensions import limiter
-from webapp.services import Actor
+from webapp.services import Actor, uow
 
 pytest_plugins = ["tests.billing_fixtures"]  # milk, paneer, subscribe, order_once, deliver
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
@@ -189,6 +192,54 @@ def empty_databases(app):
     limits = client[app.config["RATELIMIT_STORAGE_OPTIONS"]["database_name"]]
     for name in holding_documents(limits, limits.list_collection_names()):
         limits[name].delete_many({})
+
+
+_built_once = {}  # (fixture key, the ids the databases held before) -> {"before", "after", "value"}
+
+
+def _contents(databases):
+    """{database name: {collection: {_id: document}}} of the collections holding any ("migrations" left out)."""
+    return {database.name: {name: {doc["_id"]: doc for doc in database[name].find()}
+                            for name in holding_documents(database, [name for name in database.list_collection_names()
+                                                                     if name != "migrations"])}
+            for database in databases}
+
+
+def built_once(key, databases, build):
+    """What `build()` returns: built through the services by this worker's first test that asks for `key`, which
+    keeps what the build added to the databases and changed in them; a later test whose databases hold the same
+    documents before it (the fixtures it builds on, such as a product, by id) gets those writes made again (one
+    insert_many per collection, a replace per changed document: the same ids, counters, tallies and audit entries)
+    and a copy of what the build returned, in a few round trips instead of a build's many service calls. The plan
+    version gets a fresh epoch, as a build on an emptied database would (uow.plan_version): the day plans day_plan
+    keeps in the process from an earlier test are not taken for this one's."""
+    before = _contents(databases)
+    # What the databases held, told by collection: how many documents, and the ids that name them (an ObjectId, as
+    # an audit entry's, is new each time: counted only).
+    key = (key, repr({name: {collection: (len(docs), sorted(repr(doc_id) for doc_id in docs
+                                                             if not isinstance(doc_id, ObjectId)))
+                             for collection, docs in held.items()}
+                      for name, held in before.items()}))
+    kept = _built_once.get(key)
+    if kept is None:
+        value = build()
+        _built_once[key] = {"before": before, "after": _contents(databases), "value": copy.deepcopy(value)}
+        return value
+    for database in databases:
+        earlier, later = kept["before"][database.name], kept["after"][database.name]
+        for name in sorted(set(earlier) | set(later)):
+            was, now = earlier.get(name, {}), later.get(name, {})
+            added = [doc for doc_id, doc in now.items() if doc_id not in was]
+            if added:
+                database[name].insert_many(copy.deepcopy(added))
+            for doc_id, doc in now.items():
+                if doc_id in was and doc != was[doc_id]:
+                    database[name].replace_one({"_id": doc_id}, doc)
+            gone = [doc_id for doc_id in was if doc_id not in now]
+            if gone:
+                database[name].delete_many({"_id": {"$in": gone}})
+    databases[0].counters.update_one({"_id": uow.PLAN_VERSION}, {"$set": {"epoch": uuid.uuid4().hex}})
+    return copy.deepcopy(kept["value"])
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.conftest import built_once
 from webapp import clock
 from webapp.services import Actor, orders
 
@@ -20,9 +21,14 @@ def day_now():
 
 
 @pytest.fixture
-def route(make_user, make_product, make_customer, system):
+def route(db, make_user, make_product, make_customer, system):
     """Two delivery boys; Ravi's route: Anil (daily milk ×2 + curd ×1, custom milk price), Bina (daily milk ×1
-    and a one-time paneer on TODAY); Gopal's route: Chetan (daily milk ×1)."""
+    and a one-time paneer on TODAY); Gopal's route: Chetan (daily milk ×1). Built once per worker
+    (conftest.built_once)."""
+    return built_once("route", [db], lambda: build_route(make_user, make_product, make_customer, system))
+
+
+def build_route(make_user, make_product, make_customer, system):
     with clock.frozen(SETUP_AT):
         ravi = make_user("delivery_boy", name="Ravi")
         gopal = make_user("delivery_boy", name="Gopal")

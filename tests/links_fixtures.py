@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.conftest import built_once
 from webapp import clock
 from webapp.db import get_db
 from webapp.services import billing, deliveries, links, orders
@@ -23,8 +24,13 @@ def now():
 
 
 @pytest.fixture
-def round_(make_user, make_product, make_customer, system):
-    """Ravi's round: Anil (daily milk ×2), Bina (daily milk ×1 + one-time curd on DAY); Gopal's: Chetan."""
+def round_(db, make_user, make_product, make_customer, system):
+    """Ravi's round: Anil (daily milk ×2), Bina (daily milk ×1 + one-time curd on DAY); Gopal's: Chetan. Built once
+    per worker (conftest.built_once)."""
+    return built_once("round", [db], lambda: build_round(make_user, make_product, make_customer, system))
+
+
+def build_round(make_user, make_product, make_customer, system):
     with clock.frozen(SETUP_AT):
         ravi = make_user("delivery_boy", name="Ravi")
         gopal = make_user("delivery_boy", name="Gopal")
@@ -64,8 +70,13 @@ def round_link(round_, system, now):
 
 
 @pytest.fixture
-def bills(round_, system):
-    """February bills of Anil and Chetan (deliveries on 26–27 Feb, billed on 2 Mar): {customer name: bill}."""
+def bills(db, round_, system):
+    """February bills of Anil and Chetan (deliveries on 26–27 Feb, billed on 2 Mar): {customer name: bill}. Built
+    once per worker (conftest.built_once)."""
+    return built_once("round.bills", [db], lambda: build_bills(round_, system))
+
+
+def build_bills(round_, system):
     with clock.frozen(datetime(2026, 3, 2, 7, 0)):
         for order in (round_.anil_sub, round_.chetan_sub):
             for day in (date(2026, 2, 26), date(2026, 2, 27)):

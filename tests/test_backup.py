@@ -14,6 +14,7 @@ from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from pymongo.errors import DuplicateKeyError
 
+from tests.conftest import built_once
 from tests.billing_fixtures import AFTER_MONTH, APRIL, BEFORE_MONTH, MONTH
 from tests.test_migrations import invoke
 from webapp import backup, clock, migrate
@@ -36,6 +37,13 @@ def target_db(target_app):
 
 @pytest.fixture
 def business(db, system, make_user, make_customer, milk, paneer, subscribe, order_once, deliver):
+    """What build_business makes, built once per worker (conftest.built_once)."""
+    return built_once("backup.business", [db],
+                      lambda: build_business(db, system, make_user, make_customer, milk, paneer, subscribe, order_once,
+                                             deliver))
+
+
+def build_business(db, system, make_user, make_customer, milk, paneer, subscribe, order_once, deliver):
     """Two customers with logins on Ravi's round, subscriptions and a one-time order delivered in April,
     April billed, a payment, shared links: every kind of record the business keeps."""
     with clock.frozen(BEFORE_MONTH):

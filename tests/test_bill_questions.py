@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from flask import render_template
 
+from tests.conftest import built_once
 from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH
 from tests.faults import assert_all_or_nothing
 from tests.html_check import parse_problems
@@ -20,6 +21,12 @@ MAY = [date(2026, 5, 1) + timedelta(days=n) for n in range(31)]
 
 @pytest.fixture
 def billed(db, system, make_user, milk, subscribe, deliver):
+    """What build_billed makes, built once per worker (conftest.built_once)."""
+    return built_once("bill_questions.billed", [db],
+                      lambda: build_billed(db, system, make_user, milk, subscribe, deliver))
+
+
+def build_billed(db, system, make_user, milk, subscribe, deliver):
     """A customer's login and his April bill of three days of milk (₹50.00 a day), issued on 1 May."""
     owner = make_user("customer")
     customer = db.customers.find_one({"_id": owner["customer_id"]})

@@ -4,6 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.conftest import built_once
 from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH
 from webapp import clock
 from webapp.services import Actor, Forbidden, bill_sending, billing, business_profile, links, payments
@@ -11,6 +12,12 @@ from webapp.services import Actor, Forbidden, bill_sending, billing, business_pr
 
 @pytest.fixture
 def month_billed(db, system, make_user, make_customer, milk, subscribe, deliver):
+    """What build_month_billed makes, built once per worker (conftest.built_once)."""
+    return built_once("bill_sending.month_billed", [db],
+                      lambda: build_month_billed(db, system, make_user, make_customer, milk, subscribe, deliver))
+
+
+def build_month_billed(db, system, make_user, make_customer, milk, subscribe, deliver):
     """Ravi's route: Bina (stop 1), Anil (stop 2); Gopal's: Chetan (stop 1); Dev on no route. Each billed for
     April (two days of milk, ₹100)."""
     ravi, gopal = make_user("delivery_boy", name="Ravi"), make_user("delivery_boy", name="Gopal")

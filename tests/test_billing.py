@@ -5,6 +5,7 @@ from datetime import date, datetime
 import pytest
 from pymongo.errors import PyMongoError
 
+from tests.conftest import built_once
 from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH
 from tests.faults import assert_all_or_nothing, snapshot
 from webapp import clock
@@ -25,7 +26,13 @@ def bills_of(db, customer):
 
 
 @pytest.fixture
-def story(make_customer, milk, paneer, subscribe, order_once, deliver):
+def story(db, make_customer, milk, paneer, subscribe, order_once, deliver):
+    """What build_story makes, built once per worker (conftest.built_once)."""
+    return built_once("billing.story", [db],
+                      lambda: build_story(make_customer, milk, paneer, subscribe, order_once, deliver))
+
+
+def build_story(make_customer, milk, paneer, subscribe, order_once, deliver):
     """The story that broke the old system: daily milk ₹50 × 30 days plus a ₹200 one-time order, all delivered."""
     customer = make_customer(name="Ravi")
     subscription = subscribe(customer, milk)
@@ -429,6 +436,19 @@ def test_only_closed_months_from_the_first_delivery_on_are_billed(db, system, ma
                 attempt(month, actor=system)
             assert error.value.field == "month"
     assert snapshot(db) == before  # no bill, no job, no audit entry
+
+
+def test_deliveries_without_guards_as_an_import_writes_them_still_open_their_month(db, system, make_customer, milk,
+                                                                                   subscribe, deliver):
+    """The guards answer "was anything delivered by then?" cheaply; deliveries only an import wrote have none, and
+    the deliveries themselves answer."""
+    subscription = subscribe(make_customer(), milk, start=date(2026, 3, 30))
+    deliver(subscription, [date(2026, 3, 31)] + APRIL[:19], at=MID_APRIL)
+    db.billing_guards.delete_many({})
+    with clock.frozen(MID_APRIL):
+        with pytest.raises(ValidationError, match="Nothing was delivered before 2026-03"):
+            billing.run_month("2026-02", actor=system)
+        assert billing.run_month("2026-03", actor=system)["bills_issued"] == 1
 
 
 def test_a_month_closes_at_midnight_business_time(db, system, make_customer, milk, subscribe, deliver):

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from tests.conftest import built_once
 from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH
 from webapp import clock
 from webapp.services import billing, billing_jobs
@@ -15,6 +16,12 @@ from webapp.services import billing, billing_jobs
 
 @pytest.fixture
 def billed(db, system, make_user, milk, subscribe, deliver):
+    """What build_billed makes, built once per worker (conftest.built_once)."""
+    return built_once("billing_pages.billed", [db],
+                      lambda: build_billed(db, system, make_user, milk, subscribe, deliver))
+
+
+def build_billed(db, system, make_user, milk, subscribe, deliver):
     """Two customers billed for April: (customer user, customer doc, bill) for the first, and the other bill."""
     owner = make_user("customer")
     customer = db.customers.find_one({"_id": owner["customer_id"]})

@@ -8,6 +8,7 @@ import pytest
 from webapp import clock
 from webapp.services import Actor, Forbidden, NotFound, bill_tallies, billing, customers, data_health, health_runs, \
     payments, tallies, uow
+from tests.conftest import built_once
 from tests.billing_fixtures import APRIL
 from tests.html_check import parse_problems
 
@@ -15,7 +16,14 @@ MAY_12 = datetime(2026, 5, 12, 8, 0)
 
 
 @pytest.fixture
-def healthy(make_user, make_customer, milk, paneer, subscribe, order_once, deliver, system):
+def healthy(db, make_user, make_customer, milk, paneer, subscribe, order_once, deliver, system):
+    """What build_healthy makes, built once per worker (conftest.built_once)."""
+    return built_once("data_health.healthy", [db],
+                      lambda: build_healthy(make_user, make_customer, milk, paneer, subscribe, order_once, deliver,
+                                            system))
+
+
+def build_healthy(make_user, make_customer, milk, paneer, subscribe, order_once, deliver, system):
     """Asha on Ravi's round: milk delivered 1–3 April and a paneer on 15 April, April billed and paid."""
     with clock.frozen(datetime(2026, 3, 25, 8, 0)):
         ravi = make_user("delivery_boy", name="Ravi")

@@ -2,6 +2,7 @@
 path, the query and the form answers with a 2xx, 3xx or 4xx."""
 import pytest
 
+from tests.conftest import built_once
 from webapp.services import Actor, ServiceError
 
 GARBAGE_PATH = ["CU-nope", "2026-13-45", "%00", "x" * 300]
@@ -46,7 +47,12 @@ def test_garbage_never_causes_a_server_error(app, client, login_as, role):
 
 
 @pytest.fixture
-def world(make_user, make_product, system, db):
+def world(db, make_user, make_product, system):
+    """What build_world makes, built once per worker (conftest.built_once)."""
+    return built_once("no_server_errors.world", [db], lambda: build_world(make_user, make_product, system, db))
+
+
+def build_world(make_user, make_product, system, db):
     """One of everything a URL can name, made through the services on 1–3 March 2026."""
     from datetime import date, datetime
 

@@ -3,6 +3,7 @@ from datetime import datetime
 
 import pytest
 
+from tests.conftest import built_once
 from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH
 from tests.faults import assert_all_or_nothing
 from webapp import clock
@@ -12,6 +13,12 @@ from webapp.services import Actor, Forbidden, NotFound, ValidationError, bill_qu
 
 @pytest.fixture
 def two_bills(db, system, make_customer, milk, subscribe, deliver):
+    """What build_two_bills makes, built once per worker (conftest.built_once)."""
+    return built_once("payments.two_bills", [db],
+                      lambda: build_two_bills(db, system, make_customer, milk, subscribe, deliver))
+
+
+def build_two_bills(db, system, make_customer, milk, subscribe, deliver):
     """A customer with an April bill of ₹500 and a supplementary one of ₹100 (a late delivery)."""
     customer = make_customer()
     subscription = subscribe(customer, milk)

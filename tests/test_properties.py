@@ -576,10 +576,10 @@ def post_rules(app, audience):
 
 
 def finish_background_runs():
-    """A month's run started from the page goes on in a thread after the answer; let it finish before the next
-    snapshot, so its writes are not taken for a refusal's."""
+    """A month's run or a data health run started from a page goes on in a thread after the answer; let it finish
+    before the next snapshot, so its writes are not taken for a refusal's."""
     for thread in threading.enumerate():
-        if thread.name.startswith("bill-"):
+        if thread.name.startswith("bill-") or thread.name == "health-check":
             thread.join(60)
 
 

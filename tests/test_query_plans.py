@@ -10,6 +10,7 @@ reading everything cheaper).
 """
 import pytest
 
+from tests.conftest import built_once
 from tests.billing_fixtures import AFTER_MONTH, APRIL, MONTH
 from tests.command_capture import listening
 from webapp import clock
@@ -111,6 +112,12 @@ def filter_of(kind, command):
 
 @pytest.fixture
 def business(db, system, make_user, make_customer, milk, paneer, subscribe, order_once, deliver):
+    """What build_business makes, built once per worker (conftest.built_once)."""
+    return built_once("query_plans.business", [db],
+                      lambda: build_business(db, system, make_user, make_customer, milk, paneer, subscribe, order_once, deliver))
+
+
+def build_business(db, system, make_user, make_customer, milk, paneer, subscribe, order_once, deliver):
     """Two rounds, four customers, April delivered and billed, a payment and an adjustment."""
     ravi, gopal = make_user("delivery_boy", name="Ravi"), make_user("delivery_boy", name="Gopal")
     people = [make_customer(name=name, delivery_boy_id=boy["_id"], area=area)

@@ -12,8 +12,10 @@ from flask import current_app
 
 from bench.seed import BENCH_DAY, seed
 from webapp import clock
+from webapp.db import get_db
 from webapp.services import orders
 
+from tests.conftest import built_once
 from tests.delivery_fixtures import TODAY, day_now, route  # noqa: F401  (fixtures)
 from tests.links_fixtures import now, round_, round_link  # noqa: F401  (fixtures)
 
@@ -38,7 +40,16 @@ def big_round(db, login_as):
 
 @pytest.fixture
 def small_round(make_user, make_product, make_customer, system, login_as):
-    """A delivery boy signed in with 17 stops: daily milk at each door, curd as well at every third."""
+    """A delivery boy signed in with 17 stops: daily milk at each door, curd as well at every third (the round built
+    once per worker: conftest.built_once)."""
+    boy = built_once("static.small_round", [get_db()],
+                     lambda: build_small_round(make_user, make_product, make_customer, system))
+    login_as(boy)
+    with clock.frozen(datetime(2026, 3, 10, 6, 0)):
+        yield boy
+
+
+def build_small_round(make_user, make_product, make_customer, system):
     with clock.frozen(datetime(2026, 3, 1, 6, 0)):
         boy = make_user("delivery_boy", name="Ravi")
         milk = make_product("Milk", "500 ml packet", 3000)
@@ -49,9 +60,7 @@ def small_round(make_user, make_product, make_customer, system, login_as):
             if n % 3 == 0:
                 items.append({"product_id": curd["_id"], "qty": 1})
             orders.create_subscription(customer["_id"], items, {"kind": "daily"}, date(2026, 3, 2), actor=system)
-    login_as(boy)
-    with clock.frozen(datetime(2026, 3, 10, 6, 0)):
-        yield boy
+    return boy
 
 
 # --- compression and size ------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from babel.messages.pofile import read_po
 from flask import url_for
 from pypdf import PdfReader
 
+from tests.conftest import built_once
 from tests.html_check import parse_problems
 from tests.links_fixtures import DAY, bills, now, round_, round_link, token_of  # noqa: F401  (fixtures)
 from webapp import i18n, presentation, template_helpers
@@ -304,6 +305,10 @@ def world(app, round_, bills, now, system, monkeypatch):
     Anil's February bill (open for questions, one asked) shared by a link, and a payment of his with its receipt
     shared by a link."""
     monkeypatch.setitem(app.config, "BILL_QUESTION_DAYS", 30)
+    return built_once("translations.world", [get_db()], lambda: build_world(round_, bills, system))
+
+
+def build_world(round_, bills, system):
     anil_once = orders.create_one_time_order(round_.anil["_id"], [{"product_id": round_.curd["_id"], "qty": 1}],
                                              DAY + timedelta(days=1), actor=system)
     anil_bill = bills["Anil"]

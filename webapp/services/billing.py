@@ -68,9 +68,11 @@ def billable_month(month):
         raise ValidationError(f"{month} is not over yet: only closed months are billed, the latest is "
                               f"{previous_month(current)}.", field="month")
     db = get_db()
-    # A month run before (it has a mark) is billable; else one delivery in it or before it says so. The embedded
-    # server reads every index key of the month range before its first document: the mark spares a re-run that.
-    if db.billing_marks.find_one({"_id": month}, {"_id": 1}) is not None:
+    # A month run before (it has a mark) is billable; else one delivery in it or before it says so, asked first of
+    # the guards (a confirmed delivery counts on its customer-month guard): asking the deliveries, the embedded
+    # server reads every index key of the month range before its first document (1.7 s at 1,000 customers). Only
+    # deliveries an import wrote have no guard: then the deliveries are asked.
+    if db.billing_marks.find_one({"_id": month}, {"_id": 1}) is not None or guards.written_up_to(month):
         return month
     if db.deliveries.find_one({"month": {"$lte": month}}, {"_id": 1}) is not None:
         return month

@@ -37,6 +37,11 @@ def counts(month, customer_ids=None):
     return {g["customer_id"]: g["writes"] for g in get_db().billing_guards.find(query, {"customer_id": 1, "writes": 1})}
 
 
+def written_up_to(month):
+    """True if a delivery of `month` or before was confirmed or corrected (a guard of such a month exists)."""
+    return get_db().billing_guards.find_one({"month": {"$lte": month}}, {"_id": 1}) is not None
+
+
 def hold_for_billing(u, customer_ids, month, expected):
     """Inside a bill's unit of work `u`: write these customers' guards; False if any count moved from `expected`."""
     customer_ids = sorted(set(customer_ids))
