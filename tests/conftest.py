@@ -182,16 +182,19 @@ def holding_documents(database, names):
     return {found["name"] for found in database[names[0]].aggregate(pipeline)}
 
 
+def holding_data(database):
+    """The collections of `database` that hold a document, `migrations` (the schema's record) left out."""
+    return holding_documents(database, [name for name in database.list_collection_names() if name != "migrations"])
+
+
 def empty_databases(app):
     """Every collection but `migrations` of the test database and every one of the rate limiter's left with no
     document; only the collections that hold one are written to (most tests touch a few of the 26)."""
     client = app.extensions["mongo"]
-    db = client[app.config["MONGO_DBNAME"]]
-    for name in holding_documents(db, [name for name in db.list_collection_names() if name != "migrations"]):
-        db[name].delete_many({})
-    limits = client[app.config["RATELIMIT_STORAGE_OPTIONS"]["database_name"]]
-    for name in holding_documents(limits, limits.list_collection_names()):
-        limits[name].delete_many({})
+    limits = app.config["RATELIMIT_STORAGE_OPTIONS"]["database_name"]
+    for database in (client[app.config["MONGO_DBNAME"]], client[limits]):
+        for name in holding_data(database):
+            database[name].delete_many({})
 
 
 _built_once = {}  # (fixture key, the ids the databases held before) -> {"before", "after", "value"}
@@ -199,9 +202,7 @@ _built_once = {}  # (fixture key, the ids the databases held before) -> {"before
 
 def _contents(databases):
     """{database name: {collection: {_id: document}}} of the collections holding any ("migrations" left out)."""
-    return {database.name: {name: {doc["_id"]: doc for doc in database[name].find()}
-                            for name in holding_documents(database, [name for name in database.list_collection_names()
-                                                                     if name != "migrations"])}
+    return {database.name: {name: {doc["_id"]: doc for doc in database[name].find()} for name in holding_data(database)}
             for database in databases}
 
 
