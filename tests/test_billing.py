@@ -348,6 +348,31 @@ def test_a_correction_made_during_the_run_is_billed_as_corrected(db, system, mak
         assert billing.reconcile(MONTH)["ok"]
 
 
+def test_a_guard_created_after_the_run_noted_none_makes_the_bill_rebuilt(db, system, make_customer, milk, subscribe,
+                                                                         deliver, monkeypatch):
+    """Deliveries an import wrote have no guard; the run inserts one as it bills them. A confirmation that creates the
+    guard after the run noted none makes that insert fail, and the bill is rebuilt from the corrected delivery."""
+    customer = make_customer()
+    subscription = subscribe(customer, milk, qty=2)
+    deliver(subscription, APRIL[:3])
+    db.billing_guards.delete_many({})
+    issue = billing._issue_bills
+
+    def correct_then_issue(bills, guard_counts, **job):
+        monkeypatch.setattr(billing, "_issue_bills", issue)  # once
+        assert customer["_id"] not in guard_counts
+        deliver(subscription, [APRIL[0]], {milk["_id"]: 1})  # creates the guard, counting one write
+        return issue(bills, guard_counts, **job)
+
+    monkeypatch.setattr(billing, "_issue_bills", correct_then_issue)
+    run(system)
+    [bill] = bills_of(db, customer)
+    assert [line["qty"] for line in bill["lines"]] == [1, 2, 2]
+    assert bill["_id"] == "BI-202604-0001"  # the failed attempt consumed no number
+    guard = db.billing_guards.find_one({"_id": f"{customer['_id']}:{MONTH}"})
+    assert guard["writes"] == 1 and guard["billed_at"]
+
+
 def test_a_correction_after_the_bill_is_refused_under_the_guard(db, system, make_customer, milk, subscribe, deliver):
     customer = make_customer()
     subscription = subscribe(customer, milk)

@@ -48,24 +48,29 @@ def effective_status(bill, today):
 # ---------------------------------------------------------------- lines, summary, the bill
 
 def bill_lines(deliveries):
-    """One line per delivered product of each delivery (nothing for undelivered quantities)."""
+    """One line per delivered product of each delivery (nothing for undelivered quantities), in date order."""
+    return [line for delivery in sorted(deliveries, key=lambda d: (d["date"], d["_id"]))
+            for line in delivery_lines(delivery)]
+
+
+def delivery_lines(delivery):
+    """The bill lines of one delivery: one per delivered product."""
     lines = []
-    for delivery in sorted(deliveries, key=lambda d: (d["date"], d["_id"])):
-        for line in delivery.get("lines") or []:
-            qty = line.get("delivered_qty") or 0
-            if qty <= 0:
-                continue
-            lines.append({
-                "delivery_id": delivery["_id"],
-                "date": delivery["date"],
-                "order_id": delivery["order_id"],
-                "order_kind": delivery.get("order_kind"),
-                "product_id": line["product_id"],
-                "ordered_qty": line.get("ordered_qty", qty),
-                "qty": qty,
-                "unit_price_paise": line["unit_price_paise"],
-                "amount_paise": qty * line["unit_price_paise"],
-            })
+    for line in delivery.get("lines") or []:
+        qty = line.get("delivered_qty") or 0
+        if qty <= 0:
+            continue
+        lines.append({
+            "delivery_id": delivery["_id"],
+            "date": delivery["date"],
+            "order_id": delivery["order_id"],
+            "order_kind": delivery.get("order_kind"),
+            "product_id": line["product_id"],
+            "ordered_qty": line.get("ordered_qty", qty),
+            "qty": qty,
+            "unit_price_paise": line["unit_price_paise"],
+            "amount_paise": qty * line["unit_price_paise"],
+        })
     return lines
 
 

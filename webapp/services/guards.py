@@ -43,15 +43,21 @@ def written_up_to(month):
 
 
 def hold_for_billing(u, customer_ids, month, expected):
-    """Inside a bill's unit of work `u`: write these customers' guards; False if any count moved from `expected`."""
+    """Inside a bill's unit of work `u`: write these customers' guards; False if any count moved from `expected`.
+    The guards noted in `expected` are written by one update; a guard missing from it is inserted, so one a
+    confirmation created since fails the unit with a duplicate key, as a moved count would."""
     customer_ids = sorted(set(customer_ids))
     now = clock.now()
-    u.db.billing_guards.bulk_write(
-        [UpdateOne({"_id": key(customer_id, month)},
-                   {"$set": {"billed_at": now},
-                    "$setOnInsert": {"customer_id": customer_id, "month": month, "writes": 0}}, upsert=True)
-         for customer_id in customer_ids])
-    keys = [key(customer_id, month) for customer_id in customer_ids]
-    current = {g["customer_id"]: g["writes"]
-               for g in u.db.billing_guards.find({"_id": {"$in": keys}}, {"customer_id": 1, "writes": 1})}
-    return all(current.get(customer_id, 0) == expected.get(customer_id, 0) for customer_id in customer_ids)
+    noted = [customer_id for customer_id in customer_ids if customer_id in expected]
+    if noted:
+        keys = [key(customer_id, month) for customer_id in noted]
+        u.db.billing_guards.update_many({"_id": {"$in": keys}}, {"$set": {"billed_at": now}})
+        current = {g["customer_id"]: g["writes"]
+                   for g in u.db.billing_guards.find({"_id": {"$in": keys}}, {"customer_id": 1, "writes": 1})}
+        if any(current.get(customer_id) != expected[customer_id] for customer_id in noted):
+            return False
+    missing = [customer_id for customer_id in customer_ids if customer_id not in expected]
+    if missing:
+        u.db.billing_guards.insert_many([{"_id": key(customer_id, month), "customer_id": customer_id, "month": month,
+                                          "writes": 0, "billed_at": now} for customer_id in missing])
+    return True

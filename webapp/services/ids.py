@@ -22,7 +22,8 @@ def next_sequence(key, *, session=None, count=1):
     counters = get_db().counters
     increment = {"$inc": {"seq": count}}
     if session is not None:
-        _create(counters, key)
+        if counters.find_one({"_id": key}, {"_id": 1}) is None:  # a read: a refused insert costs a write's sync
+            _create(counters, key)
         return counters.find_one_and_update({"_id": key}, increment, return_document=ReturnDocument.AFTER,
                                             session=session)["seq"]
     doc = counters.find_one_and_update({"_id": key}, increment, return_document=ReturnDocument.AFTER)

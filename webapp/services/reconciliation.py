@@ -1,7 +1,7 @@
 """Reconciliation: proof that billed lines equal delivered lines for a month (reads only)."""
 from webapp.db import get_db
 from webapp.services import STAFF_ROLES, validate
-from webapp.services.bill_builder import DELIVERY_FIELDS, bill_lines
+from webapp.services.bill_builder import DELIVERY_FIELDS, delivery_lines
 
 
 def reconcile(month):
@@ -14,7 +14,7 @@ def reconcile(month):
     for delivery in db.deliveries.find({"month": month}, DELIVERY_FIELDS, batch_size=5000):
         if (delivery.get("amount_paise") or 0) <= 0:
             continue
-        for line in bill_lines([delivery]):
+        for line in delivery_lines(delivery):
             delivered[(delivery["_id"], line["product_id"])] = (line, delivery)
     billed = {}
     bad_totals, billed_without_delivery = [], []
@@ -41,9 +41,9 @@ def reconcile(month):
                                "sum_paise": lines_total + adjustments})
     stopped = {c["_id"] for c in db.customers.find({"status": "stopped"}, {"_id": 1})}
     unbilled = []
-    for key, (line, delivery) in sorted(delivered.items(), key=lambda item: (item[1][0]["date"], item[0])):
-        if key in billed:
-            continue
+    for key in sorted((key for key in delivered if key not in billed),
+                      key=lambda key: (delivered[key][0]["date"], key)):
+        line, delivery = delivered[key]
         if last_run is None:
             why = "the month has not been billed yet"
         elif delivery.get("confirmed_at") and delivery["confirmed_at"] > last_run:
