@@ -1,4 +1,5 @@
-"""bench/run.py's plan of tasks: every part of the table measured once per size, each seeded business seeded once."""
+"""bench/run.py's plan of tasks: every part of the table measured once per size (billing three times at 1,000, each on
+its own copy), each seeded business seeded once."""
 import sys
 from pathlib import Path
 
@@ -20,12 +21,24 @@ def play(sizes, parts, separate):
 
 
 @pytest.mark.parametrize("separate", [True, False])
-def test_every_part_is_measured_once_per_size(separate):
+def test_every_part_is_measured_once_per_size_billing_three_times_at_1000_on_copies(separate):
     started = play([1000, 10000], run.PARTS, separate)
     for n in (1000, 10000):
         measured = [part for kind, size, parts in started if size == n and kind != "seed" for part in parts]
-        assert sorted(measured) == sorted(run.PARTS + ("floor",))
+        repeats = run.BILLING_REPEATS if separate and n <= run.REPEAT_UP_TO else 1
+        assert sorted(measured) == sorted(run.PARTS + ("floor",) + ("billing", "floor") * (repeats - 1))
         assert sum(kind in ("seed", "business") for kind, size, _ in started if size == n) == 1
+
+
+def test_the_table_shows_the_billing_task_whose_ratio_is_the_median():
+    def task_rows(run_seconds, read, insert):
+        return {"billing": {"seconds": run_seconds, "note": "1,000 bills"}, "floor": {"read": read, "insert": insert},
+                "exports": {"seconds": run_seconds}}
+
+    chosen = run.median_billing([task_rows(15.0, 4.0, 4.0), task_rows(11.0, 4.0, 4.0), task_rows(12.0, 4.0, 4.0)])
+    assert chosen["exports"] == {"seconds": 12.0}  # every row of that one task
+    assert chosen["billing"]["note"] == "1,000 bills; the median of 3 billing tasks (run / floor 1.38, 1.50, 1.88)"
+    assert run.median_billing([task_rows(12.0, 4.0, 4.0)]) == task_rows(12.0, 4.0, 4.0)
 
 
 def test_the_largest_business_is_seeded_first_and_its_parts_follow_its_seeding():
@@ -39,7 +52,7 @@ def test_the_largest_business_is_seeded_first_and_its_parts_follow_its_seeding()
 
 def test_asked_parts_only():
     started = play([1000], ["billing"], separate=True)
-    assert started == [("seed", 1000, ("billing", "floor")), ("parts", 1000, ("billing", "floor"))]
+    assert started == [("seed", 1000, ("billing", "floor"))] + [("parts", 1000, ("billing", "floor"))] * 3
     assert play([10000], ["pages", "confirm", "billing"], separate=True)[1] == ("parts", 10000, ("billing", "floor"))
     assert play([1000], ["pages"], separate=True) == [("seed", 1000, ("pages",)), ("parts", 1000, ("pages",))]
     assert play([1000], ["confirm"], separate=True)[-1] == ("parts", 1000, ("confirm",))
