@@ -114,7 +114,8 @@ def filter_of(kind, command):
 def business(db, system, make_user, make_customer, milk, paneer, subscribe, order_once, deliver):
     """What build_business makes, built once per worker (conftest.built_once)."""
     return built_once("query_plans.business", [db],
-                      lambda: build_business(db, system, make_user, make_customer, milk, paneer, subscribe, order_once, deliver))
+                      lambda: build_business(db, system, make_user, make_customer, milk, paneer, subscribe, order_once,
+                                             deliver))
 
 
 def build_business(db, system, make_user, make_customer, milk, paneer, subscribe, order_once, deliver):
